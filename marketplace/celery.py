@@ -1,0 +1,24 @@
+"""The one Celery app; configuration comes from Django settings (CELERY_*)."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings")
+
+app = Celery("switchboard")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Periodic work, one place. django-celery-beat's DatabaseScheduler reads this at start
+# and lets moderators pause or reschedule entries in the admin.
+app.conf.beat_schedule = {
+    # Hourly: keeps the queue honest by proving the broker and a worker are alive.
+    "heartbeat": {
+        "task": "marketplace.tasks.heartbeat_task",
+        "schedule": crontab(minute=0),
+    },
+}

@@ -1,0 +1,77 @@
+"""Core forms: onboarding, verification decisions."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+
+from marketplace.models import Organization
+
+PHONE_RE = re.compile(r"^\+?[0-9 ()\-]{6,20}$")
+COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
+
+
+def clean_phone(value: str) -> str:
+    value = value.strip()
+    if value and not PHONE_RE.match(value):
+        raise forms.ValidationError("Enter a phone number of digits, spaces and + ( ) - only, e.g. +44 20 7946 0000.")
+    return value
+
+
+def clean_country(value: str) -> str:
+    value = value.strip().upper()
+    if not COUNTRY_RE.match(value):
+        raise forms.ValidationError("Enter the two-letter country code, e.g. GB, US, DE.")
+    return value
+
+
+class OnboardingForm(forms.Form):
+    """Who you are: a buyer or a carrier, and the organisation's name and contact details."""
+
+    KIND_CHOICES = [
+        (Organization.Kind.BUYER, "We buy telecom services"),
+        (Organization.Kind.CARRIER, "We sell telecom services (carrier)"),
+    ]
+    kind = forms.ChoiceField(choices=KIND_CHOICES, widget=forms.RadioSelect, label="What does your organisation do?")
+    name = forms.CharField(max_length=200, label="Organisation's legal name")
+    street = forms.CharField(max_length=200, label="Street address")
+    city = forms.CharField(max_length=100)
+    region = forms.CharField(max_length=100, required=False, label="Region, state or county")
+    postcode = forms.CharField(max_length=20, label="Postcode")
+    country = forms.CharField(max_length=60, initial="GB", label="Country code", help_text="Two letters, e.g. GB.")
+    phone = forms.CharField(max_length=40, label="Phone")
+    contact_email = forms.EmailField(label="Contact e-mail for the organisation")
+
+    def clean_phone(self) -> str:
+        return clean_phone(self.cleaned_data["phone"])
+
+    def clean_country(self) -> str:
+        return clean_country(self.cleaned_data["country"])
+
+    def clean_name(self) -> str:
+        name = " ".join(self.cleaned_data["name"].split())
+        if len(name) < 2:
+            raise forms.ValidationError("Enter the organisation's full legal name.")
+        return name
+
+    def organization_fields(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        data.pop("kind")
+        return data
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        label="Reason",
+        help_text="The organisation sees this and can correct its details.",
+    )
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if len(reason) < 5:
+            raise forms.ValidationError("Say what the organisation needs to fix.")
+        return reason

@@ -1,0 +1,18 @@
+"""Load the demo data; running it again changes nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from marketplace import demo as core_demo
+
+
+class Command(BaseCommand):
+    help = "Create demo organisations, accounts and data (password: switchboard-demo). Idempotent."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        accounts = core_demo.seed()
+        self.stdout.write(self.style.SUCCESS(f"Demo accounts ready: {', '.join(accounts)}"))
+        self.stdout.write(f"Password for every demo account: {core_demo.DEMO_PASSWORD}")

@@ -1,0 +1,23 @@
+"""Seller portal pages."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.shortcuts import render
+
+from marketplace import selectors
+from marketplace.http import AuthedHttpRequest
+
+
+def dashboard(request: AuthedHttpRequest) -> HttpResponse:
+    membership = selectors.carrier_membership_get(user=request.user)
+    org = membership.organization
+    return render(
+        request,
+        "sellers/dashboard.html",
+        {
+            "org": org,
+            "is_admin": membership.role == "admin",
+            "members": org.memberships.select_related("user"),
+        },
+    )
