@@ -1,4 +1,4 @@
-"""Which roles may use each URL of the project. Every URL pattern needs an entry here.
+"""Which roles may use each URL of the project. Every URL pattern needs an entry here or in an app's file.
 
 Outcomes: OK (the page or action works), NOT_FOUND (404: outside the actor's scope),
 FORBIDDEN (403: in scope, but the role may not), LOGIN (a visitor is sent to sign in).
@@ -7,49 +7,22 @@ Objects in kwargs belong to the cast's buyer_org / carrier_org, so "other" roles
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-from tests.conftest import ROLES, Cast
-
-OK, NOT_FOUND, FORBIDDEN, LOGIN = "ok", "404", "403", "login"
-
-
-@dataclass
-class Entry:
-    expect: dict[str, str]
-    kwargs: Callable[[Cast], dict[str, Any]] | None = None
-    method: str = "GET"
-    data: Callable[[Cast], dict[str, Any]] | None = None
-    # For glob keys: the named URL actually requested to stand for the group.
-    sample: str | None = None
-    note: str = ""
-    query: str = ""
-    setup: Callable[[Cast], None] | None = field(default=None, repr=False)
-
-
-def allow(*roles: str, forbidden: tuple[str, ...] = (), default: str = NOT_FOUND) -> dict[str, str]:
-    """Roles given may; forbidden ones get 403; the visitor is sent to sign in; the rest 404."""
-    expect = {}
-    for role in ROLES:
-        if role in roles:
-            expect[role] = OK
-        elif role in forbidden:
-            expect[role] = FORBIDDEN
-        elif role == "visitor":
-            expect[role] = LOGIN
-        else:
-            expect[role] = default
-    return expect
-
-
-EVERYONE = {role: OK for role in ROLES}
-SIGNED_IN = allow(*[r for r in ROLES if r != "visitor"])
-BUYERS = ("buyer_owner", "buyer_member", "other_buyer")
-SELLERS = ("seller_admin", "seller_sales", "other_seller")
-STAFF_ONLY_ADMIN = {role: ("ok" if role == "moderator" else "redirect") for role in ROLES}
-STAFF_ONLY_ADMIN["visitor"] = "redirect"
+from tests.conftest import Cast
+from tests.security.access_table_base import (  # noqa: F401
+    BUYERS,
+    EVERYONE,
+    FORBIDDEN,
+    LOGIN,
+    NOT_FOUND,
+    OK,
+    SELLERS,
+    SIGNED_IN,
+    STAFF_ONLY_ADMIN,
+    Entry,
+    allow,
+)
 
 
 def _org_pk(cast: Cast) -> dict[str, Any]:
@@ -84,11 +57,16 @@ TABLE: dict[str, Entry] = {
         allow("moderator"), kwargs=_org_pk, method="POST", data=lambda c: {"reason": "Documents are unreadable."}
     ),
     # Portals.
-    "buyers:dashboard": Entry(allow(*BUYERS)),
-    "sellers:dashboard": Entry(allow(*SELLERS)),
     "billing:home": Entry(allow("moderator", "billing_agent")),
     # Third-party areas, one sample each: allauth's account pages and the Django admin.
     "account_*": Entry(EVERYONE, sample="account_login", note="allauth: public sign-in, sign-up and reset pages"),
     "mfa_*": Entry(SIGNED_IN, sample="mfa_index", note="allauth.mfa: signed-in users manage their own factors"),
     "admin:*": Entry(STAFF_ONLY_ADMIN, sample="admin:index", note="Django admin, staff only via secure_admin_login"),
 }
+
+# Each app declares its own URLs in its own file, merged here.
+from tests.security.access_buyers import BUYERS_TABLE  # noqa: E402
+from tests.security.access_sellers import SELLERS_TABLE  # noqa: E402
+
+TABLE.update(BUYERS_TABLE)
+TABLE.update(SELLERS_TABLE)

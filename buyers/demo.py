@@ -1,0 +1,8 @@
+"""Demo data of the buyers app, called by seed_demo after the core cast exists. Idempotent."""
+
+from __future__ import annotations
+
+
+def seed() -> list[str]:
+    """Create the buyers demo data; return lines describing what is there."""
+    return []
