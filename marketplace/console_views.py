@@ -52,7 +52,12 @@ def organization_review(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "marketplace/console/organization_review.html",
-        {"org": org, "reject_form": RejectForm(), "can_decide": org.verification_status == "pending"},
+        {
+            "org": org,
+            "documents": selectors.documents_for_organization(organization=org),
+            "reject_form": RejectForm(),
+            "can_decide": org.verification_status == "pending",
+        },
     )
 
 
@@ -83,6 +88,11 @@ def organization_reject(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "marketplace/console/organization_review.html",
-        {"org": org, "reject_form": form, "can_decide": org.verification_status == "pending"},
+        {
+            "org": org,
+            "documents": selectors.documents_for_organization(organization=org),
+            "reject_form": form,
+            "can_decide": org.verification_status == "pending",
+        },
         status=400,
     )

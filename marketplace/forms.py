@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 
-from marketplace.models import Organization
+from marketplace.models import Invitation, Membership, Organization, OrganizationDocument
 
 PHONE_RE = re.compile(r"^\+?[0-9 ()\-]{6,20}$")
 COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
@@ -75,3 +75,46 @@ class RejectForm(forms.Form):
         if len(reason) < 5:
             raise forms.ValidationError("Say what the organisation needs to fix.")
         return reason
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label="Colleague's e-mail")
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+    role = forms.ChoiceField(choices=())
+    delivery = forms.ChoiceField(
+        choices=Invitation.Delivery.choices,
+        widget=forms.RadioSelect,
+        initial=Invitation.Delivery.LINK,
+        label="Initial password",
+    )
+
+    def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        roles = Membership.ROLES_BY_KIND[organization.kind]
+        self.fields["role"].choices = [(r, Membership.Role(r).label) for r in roles]  # type: ignore[attr-defined]
+        self.fields["role"].initial = roles[-1]
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=())
+
+    def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        roles = Membership.ROLES_BY_KIND[organization.kind]
+        self.fields["role"].choices = [(r, Membership.Role(r).label) for r in roles]  # type: ignore[attr-defined]
+
+
+class DocumentForm(forms.Form):
+    kind = forms.ChoiceField(choices=OrganizationDocument.Kind.choices, label="What is it?")
+    file = forms.FileField(label="File (PDF, PNG or JPEG, up to 10 MB)")
+
+    def clean_file(self) -> Any:
+        from marketplace.uploads import validate_upload
+
+        file = self.cleaned_data["file"]
+        validate_upload(file)
+        return file

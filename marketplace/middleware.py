@@ -33,3 +33,25 @@ class RequestContextMiddleware:
             return self.get_response(request)
         finally:
             client_address.reset(token)
+
+
+class InitialPasswordMiddleware:
+    """Send users who still have an initial password to choose their own before anything else."""
+
+    ALLOWED_PREFIXES = ("/account/choose-password/", "/accounts/logout/", "/static/", "/invitation/")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and getattr(user, "must_change_password", False)
+            and not request.path.startswith(self.ALLOWED_PREFIXES)
+        ):
+            from django.shortcuts import redirect
+
+            return redirect("choose_password")
+        return self.get_response(request)

@@ -278,3 +278,80 @@ class TermsDocument(models.Model):
     def __str__(self) -> str:
         state = "published" if self.published_at else "draft"
         return f"v{self.version} {self.title} ({state})"
+
+
+def _document_path(instance: OrganizationDocument, filename: str) -> str:
+    # Stored under a random name: the original name is kept in the row, never trusted as a path.
+    return f"private/documents/{instance.organization_id}/{secrets.token_hex(16)}"
+
+
+class OrganizationDocument(models.Model):
+    """Evidence an organisation uploads for verification; served only through an access-checked view."""
+
+    class Kind(models.TextChoices):
+        REGISTRATION = "registration", "Company registration certificate"
+        TAX = "tax", "Tax or VAT certificate"
+        LICENCE = "licence", "Telecom licence or registration"
+        BANK = "bank", "Bank letter"
+        OTHER = "other", "Other supporting document"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    file = models.FileField(upload_to=_document_path, max_length=255)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=60)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.original_name}"
+
+
+class Invitation(models.Model):
+    """An account created for a colleague, with an initial password delivered by link or shown once."""
+
+    class Delivery(models.TextChoices):
+        LINK = "link", "E-mail a one-time link to set a password"
+        PASSWORD = "password", "Generate an initial password to pass on"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Membership.Role.choices)
+    delivery = models.CharField(max_length=10, choices=Delivery.choices)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="invitations"
+    )
+    token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "email"],
+                condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_open_per_email",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.organization} as {self.role}"
+
+    @property
+    def state(self) -> str:
+        if self.revoked_at:
+            return "revoked"
+        if self.accepted_at:
+            return "accepted"
+        if self.delivery == self.Delivery.LINK and self.expires_at <= timezone.now():
+            return "expired"
+        return "waiting"

@@ -10,9 +10,11 @@ from django.http import Http404
 
 from marketplace.models import (
     AuditEvent,
+    Invitation,
     Membership,
     Notification,
     Organization,
+    OrganizationDocument,
     ServiceCategory,
     ServiceType,
     TermsDocument,
@@ -140,3 +142,85 @@ def organizations_awaiting_review() -> QuerySet[Organization]:
     return Organization.objects.filter(verification_status=Organization.Verification.PENDING).order_by(
         "submitted_at", "id"
     )
+
+
+def manager_roles_for(kind: str) -> tuple[str, ...]:
+    """Roles that manage people and documents in an organisation of this kind."""
+    roles: dict[str, tuple[str, ...]] = {
+        ORG_KIND_BUYER: ("owner",),
+        ORG_KIND_CARRIER: ("admin",),
+        ORG_KIND_BUREAU: ("agent",),
+    }
+    return roles[kind]
+
+
+def organization_membership_get(*, user: User) -> Membership:
+    """Return the user's membership in any organisation, or raise Http404."""
+    membership = membership_for_user(user)
+    if membership is None:
+        raise Http404("No such page.")
+    return membership
+
+
+def organization_manager_get(*, user: User) -> Membership:
+    """Return the membership of an owner or admin; other members get PermissionDenied."""
+    membership = organization_membership_get(user=user)
+    if membership.role not in manager_roles_for(membership.organization.kind):
+        raise PermissionDenied("Only an owner or admin of your organisation can do this.")
+    return membership
+
+
+def people_for_organization(*, organization: Organization) -> QuerySet[Membership]:
+    """Return the organisation's active members with their users."""
+    return organization.memberships.select_related("user").filter(user__is_active=True).order_by("user__email")
+
+
+def invitations_for_organization(*, organization: Organization) -> QuerySet[Invitation]:
+    """Return the organisation's invitations that are not accepted, newest first."""
+    return organization.invitations.filter(accepted_at__isnull=True).select_related("invited_by")
+
+
+def membership_get_for_manager(*, user: User, pk: int) -> Membership:
+    """Return a membership of the user's own organisation (404 otherwise) if the user manages it (else 403)."""
+    mine = organization_membership_get(user=user)
+    found = (
+        Membership.objects.select_related("user", "organization")
+        .filter(pk=pk, organization=mine.organization)
+        .first()
+    )
+    if found is None:
+        raise Http404("No such member.")
+    organization_manager_get(user=user)
+    return found
+
+
+def invitation_get_for_manager(*, user: User, pk: int) -> Invitation:
+    """Return an invitation of the user's own organisation (404 otherwise) if the user manages it (else 403)."""
+    mine = organization_membership_get(user=user)
+    invitation = (
+        Invitation.objects.select_related("organization", "user")
+        .filter(pk=pk, organization=mine.organization)
+        .first()
+    )
+    if invitation is None:
+        raise Http404("No such invitation.")
+    organization_manager_get(user=user)
+    return invitation
+
+
+def documents_for_organization(*, organization: Organization) -> QuerySet[OrganizationDocument]:
+    """Return the organisation's documents, newest first."""
+    return organization.documents.select_related("uploaded_by")
+
+
+def document_get_for_user(*, user: User, pk: int) -> OrganizationDocument:
+    """Return a document to a member of its organisation or a moderator, else raise Http404."""
+    document = OrganizationDocument.objects.select_related("organization").filter(pk=pk).first()
+    if document is None:
+        raise Http404("No such document.")
+    if getattr(user, "is_moderator", False):
+        return document
+    membership = membership_for_user(user)
+    if membership is None or membership.organization_id != document.organization_id:
+        raise Http404("No such document.")
+    return document

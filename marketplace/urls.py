@@ -2,7 +2,7 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
-from marketplace import views
+from marketplace import org_views, views
 
 # The admin login goes through allauth, so it is rate-limited and honours 2FA.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
@@ -23,6 +23,9 @@ urlpatterns = [
     path("catalogue/", views.catalogue, name="catalogue"),
     path("terms/", views.terms, name="terms"),
     path("healthz", views.healthz, name="healthz"),
+    path("organization/", include("marketplace.org_urls")),
+    path("invitation/<str:token>/", org_views.invitation_accept, name="invitation_accept"),
+    path("account/choose-password/", org_views.choose_password, name="choose_password"),
     path("accounts/", include("allauth.urls")),
     path("console/", include("marketplace.console_urls")),
     path("buyer/", include("buyers.urls")),

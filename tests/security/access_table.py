@@ -14,6 +14,7 @@ from tests.security.access_table_base import (  # noqa: F401
     BUYERS,
     EVERYONE,
     FORBIDDEN,
+    GONE,
     LOGIN,
     NOT_FOUND,
     OK,
@@ -36,7 +37,73 @@ def _notification(cast: Cast) -> dict[str, Any]:
     return {"pk": n.pk}
 
 
+def _member_pk(cast: Cast) -> dict[str, Any]:
+    from marketplace.models import Membership
+
+    return {"pk": Membership.objects.get(user=cast.buyer_member).pk}
+
+
+def _invitation_pk(cast: Cast) -> dict[str, Any]:
+    from marketplace import services
+
+    invitation, _ = services.invitation_create(
+        actor=cast.buyer_owner, organization=cast.buyer_org, email="access@acme.test", role="member", delivery="link"
+    )
+    return {"pk": invitation.pk}
+
+
+def _document_pk(cast: Cast) -> dict[str, Any]:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from marketplace import services
+
+    pdf = SimpleUploadedFile("evidence.pdf", b"%PDF-1.4\n%%EOF\n")
+    return {"pk": services.document_add(actor=cast.buyer_owner, organization=cast.buyer_org, file=pdf, kind="tax").pk}
+
+
+ORG_MEMBERS = [
+    r
+    for r in (
+        "buyer_owner",
+        "buyer_member",
+        "other_buyer",
+        "seller_admin",
+        "seller_sales",
+        "other_seller",
+        "billing_agent",
+    )
+]
+MANAGERS = ("buyer_owner", "other_buyer", "seller_admin", "other_seller", "billing_agent")
+NON_MANAGERS = ("buyer_member", "seller_sales")
+
 TABLE: dict[str, Entry] = {
+    # People, documents and review: every organisation's own; the moderator has none.
+    "people": Entry(allow(*ORG_MEMBERS)),
+    "people_invite": Entry(
+        allow(*MANAGERS, forbidden=NON_MANAGERS), method="POST", data=lambda c: {"email": "", "delivery": "link"}
+    ),
+    "people_leave": Entry(allow(*ORG_MEMBERS), method="POST", note="last managers are refused with a message"),
+    "membership_role": Entry(
+        allow("buyer_owner", forbidden=("buyer_member",)),
+        kwargs=_member_pk,
+        method="POST",
+        data=lambda c: {"role": "member"},
+    ),
+    "membership_remove": Entry(
+        allow("buyer_owner", forbidden=("buyer_member",)),
+        kwargs=_member_pk,
+        method="POST",
+        note="the owner removes buyer_member last, after every other role was refused",
+    ),
+    "invitation_resend": Entry(allow("buyer_owner", forbidden=("buyer_member",)), kwargs=_invitation_pk, method="POST"),
+    "invitation_revoke": Entry(allow("buyer_owner", forbidden=("buyer_member",)), kwargs=_invitation_pk, method="POST"),
+    "documents": Entry(allow(*ORG_MEMBERS)),
+    "document_download": Entry(allow("buyer_owner", "buyer_member", "moderator"), kwargs=_document_pk),
+    "organization_submit_review": Entry(allow(*MANAGERS, forbidden=NON_MANAGERS), method="POST"),
+    "invitation_accept": Entry(
+        dict.fromkeys(EVERYONE, GONE), kwargs=lambda c: {"token": "no-such-token"}, note="public; 410 for a bad link"
+    ),
+    "choose_password": Entry(SIGNED_IN),
     # Public pages.
     "landing": Entry(EVERYONE),
     "catalogue": Entry(EVERYONE),

@@ -13,7 +13,7 @@ from typing import Any
 
 from tests.conftest import ROLES, Cast
 
-OK, NOT_FOUND, FORBIDDEN, LOGIN = "ok", "404", "403", "login"
+OK, NOT_FOUND, FORBIDDEN, LOGIN, GONE = "ok", "404", "403", "login", "410"
 
 
 @dataclass
