@@ -1,0 +1,43 @@
+"""Coverage: where a carrier delivers each service type."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from sellers.models import CoverageArea
+from tests.sellers import helpers
+
+pytestmark = pytest.mark.django_db
+
+
+def test_sales_adds_areas_once_and_removes_one(cast, as_role) -> None:  # type: ignore[no-untyped-def]
+    client = as_role("seller_sales")
+    st = helpers.service_type("voice-sip-trunking")
+    response = client.post(reverse("sellers:coverage"), {"service_type": st.pk, "areas": "GB, Bristol, BS\ngb"})
+    assert response.status_code == 302
+    assert sorted(str(a) for a in CoverageArea.objects.filter(organization=cast.carrier_org)) == [
+        "GB",
+        "GB · Bristol · BS",
+    ]
+    again = client.post(reverse("sellers:coverage"), {"service_type": st.pk, "areas": "GB"})
+    assert again.status_code == 400 and "already listed" in again.context["form"].errors["areas"][0]
+    assert CoverageArea.objects.count() == 2
+    area = CoverageArea.objects.get(region="Bristol")
+    client.post(reverse("sellers:coverage_delete", args=[area.pk]))
+    assert CoverageArea.objects.count() == 1
+
+
+def test_bad_postcode_prefix_is_a_field_error(cast, as_role) -> None:  # type: ignore[no-untyped-def]
+    response = as_role("seller_admin").post(
+        reverse("sellers:coverage"), {"service_type": helpers.service_type().pk, "areas": "GB, London, EC-1"}
+    )
+    assert response.status_code == 400
+    assert "not a postcode prefix" in response.context["form"].errors["areas"][0]
+    assert not CoverageArea.objects.exists()
+
+
+def test_other_carrier_cannot_remove_coverage(cast, as_role) -> None:  # type: ignore[no-untyped-def]
+    area = helpers.make_coverage(cast.carrier_org, cast.seller_admin)
+    assert as_role("other_seller").post(reverse("sellers:coverage_delete", args=[area.pk])).status_code == 404
+    assert CoverageArea.objects.filter(pk=area.pk).exists()
