@@ -17,6 +17,12 @@ app.autodiscover_tasks()
 # and lets moderators pause or reschedule entries in the admin.
 app.conf.beat_schedule = {
     # Hourly: keeps the queue honest by proving the broker and a worker are alive.
+    # Every minute: bids open at their deadline, day-before reminders, undecided requests expire.
+    # (Sealing does not depend on this: the services check the clock themselves.)
+    "rfq-deadlines": {
+        "task": "rfq.tasks.rfq_deadlines_tick",
+        "schedule": crontab(),
+    },
     "heartbeat": {
         "task": "marketplace.tasks.heartbeat_task",
         "schedule": crontab(minute=0),

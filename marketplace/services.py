@@ -120,6 +120,10 @@ def organization_verify(*, actor: User, organization: Organization) -> Organizat
         before={"verification_status": before},
         after={"verification_status": org.verification_status},
     )
+    from marketplace.signals import organization_verified
+
+    org_id = org.pk
+    transaction.on_commit(lambda: organization_verified.send(sender=Organization, organization_id=org_id))
     notify(
         recipients=_people(org),
         key=f"org-verified:{org.pk}:{org.verified_at.isoformat()}",

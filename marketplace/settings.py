@@ -208,6 +208,7 @@ CELERY_TASK_ROUTES = {
     "marketplace.tasks.notification_deliver_task": {"queue": "notifications"},
     "billing.tasks.*": {"queue": "billing"},
     "*.render_pdf*": {"queue": "pdf"},
+    "rfq.tasks.rfq_send_summary_task": {"queue": "pdf"},
 }
 # Longer than any ETA we schedule, so Redis does not redeliver a waiting task.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 60 * 60}
@@ -258,4 +259,8 @@ MODERATOR_DETAILS = {
     "tax_id": env.str("MODERATOR_TAX_ID", default="GB 123 4567 89"),
 }
 INVITATION_LINK_HOURS = 72
+# An addendum moves the bid deadline out by at least this many hours.
+RFQ_ADDENDUM_MIN_EXTENSION_HOURS = env.int("RFQ_ADDENDUM_MIN_EXTENSION_HOURS", default=48)
+# A request must leave carriers at least this long to bid when it is published.
+RFQ_MIN_BID_WINDOW_HOURS = env.int("RFQ_MIN_BID_WINDOW_HOURS", default=24)
 UPLOAD_MAX_BYTES = 10 * 1024 * 1024

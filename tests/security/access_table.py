@@ -137,3 +137,7 @@ from tests.security.access_sellers import SELLERS_TABLE  # noqa: E402
 
 TABLE.update(BUYERS_TABLE)
 TABLE.update(SELLERS_TABLE)
+
+from tests.security.access_rfq import RFQ_TABLE  # noqa: E402
+
+TABLE.update(RFQ_TABLE)
