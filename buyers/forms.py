@@ -41,7 +41,7 @@ class ContactStepForm(forms.Form):
     city = forms.CharField(max_length=100)
     region = forms.CharField(max_length=100, required=False, label="Region, state or county")
     postcode = forms.CharField(max_length=20)
-    country = forms.CharField(max_length=2, label="Country code", help_text="Two letters, e.g. GB.")
+    country = forms.CharField(max_length=60, label="Country code", help_text="Two letters, e.g. GB.")
     phone = forms.CharField(max_length=40)
     contact_email = forms.EmailField(label="Billing contact e-mail", help_text="Where invoices and billing news go.")
 
@@ -141,7 +141,7 @@ class SiteForm(forms.Form):
     city = forms.CharField(max_length=100)
     region = forms.CharField(max_length=100, required=False, label="Region, state or county")
     postcode = forms.CharField(max_length=20)
-    country = forms.CharField(max_length=2, initial="GB", label="Country code", help_text="Two letters, e.g. GB.")
+    country = forms.CharField(max_length=60, initial="GB", label="Country code", help_text="Two letters, e.g. GB.")
     contact_name = forms.CharField(max_length=120, required=False, label="On-site contact")
     contact_phone = forms.CharField(max_length=40, required=False, label="On-site contact phone")
     contact_email = forms.EmailField(required=False, label="On-site contact e-mail")
