@@ -26,6 +26,7 @@ from rfq.models import (
     Award,
     AwardLine,
     Bid,
+    BidAttachment,
     BidLine,
     BidRevision,
     PriorBill,
@@ -1113,6 +1114,10 @@ def award_accept_terms(*, actor: User, rfq: Rfq, organization: Organization, ter
         )
         awards.append(award)
         _notify_winner(award)
+    from rfq.signals import award_made
+
+    award_ids = [a.pk for a in awards]
+    transaction.on_commit(lambda: award_made.send(sender=Award, award_ids=award_ids))
     all_orgs = set(rfq.rfq_sites.values_list("organization_id", flat=True))
     accepted = set(Award.objects.filter(rfq=rfq).values_list("buyer_id", flat=True))
     if all_orgs <= accepted:
@@ -1163,3 +1168,33 @@ def _notify_losers(rfq: Rfq) -> None:
             body="Thank you for your bid. The buyer selected another offer.",
             url=f"/rfq/seller/{rfq.pk}/",
         )
+
+
+# --- bid attachments ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def bid_attachment_add(*, actor: User, bid: Bid, file: UploadedFile) -> BidAttachment:
+    """Attach a PDF, PNG or JPEG to the carrier's bid before the deadline (checked by content)."""
+    from marketplace.uploads import safe_filename, validate_upload
+
+    bid = Bid.objects.select_for_update().select_related("rfq").get(pk=bid.pk)
+    _require_carrier_staff(actor, bid.carrier_id)
+    _require_before_deadline(bid.rfq)
+    content_type = validate_upload(file)
+    attachment = BidAttachment(
+        bid=bid,
+        original_name=safe_filename(file.name or "", default="attachment"),
+        content_type=content_type,
+        size=file.size or 0,
+    )
+    attachment.file.save("upload", file, save=False)
+    attachment.save()
+    audit_record(
+        actor=actor,
+        action="bid.attachment_add",
+        obj=bid,
+        organization=bid.carrier,
+        after={"name": attachment.original_name},
+    )
+    return attachment
