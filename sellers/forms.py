@@ -259,9 +259,12 @@ class OfferForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     areas = AreasField(label="Coverage")
-    valid_from = forms.DateField(label="Valid from", widget=forms.DateInput(attrs={"type": "date"}))
+    valid_from = forms.DateField(label="Valid from", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     valid_until = forms.DateField(
-        required=False, label="Valid until", widget=forms.DateInput(attrs={"type": "date"}), help_text="Optional."
+        required=False,
+        label="Valid until",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="Optional.",
     )
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000, required=False)
 

@@ -12,7 +12,7 @@ matches a row with plain SQL:
 and a request matches a criteria set when the set is active, shares a service type, has no region
 rows or one that matches a site, every range holds (a NULL bound is open), the group and reseller
 flags allow it, and the set lists no industries or the buyer's. "Carriers for a request" and
-"requests for a carrier" are each one query with EXISTS over these child tables.
+"requests for a carrier" are each one query with EXISTS over these child tables (rfq/matching.py).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -25,8 +25,6 @@ from sellers.constants import EXPIRY_WARNING_DAYS, INDUSTRY_LABELS
 from sellers.models import (
     CarrierProfile,
     CoverageArea,
-    CriteriaIndustry,
-    CriteriaRegion,
     CriteriaSet,
     OfferVersion,
     StandingOffer,
@@ -227,60 +225,3 @@ def _join(items: list[str], word: str) -> str:
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + f" {word} " + items[-1]
-
-
-# --- Matching (used by the request issue) ------------------------------------------------------------
-
-
-def carriers_matching(
-    *,
-    service_type_ids: list[int],
-    sites: list[tuple[str, str, str]],
-    value: Decimal | None,
-    currency: str,
-    site_count: int,
-    term_months: int | None,
-    is_group: bool,
-    is_reseller: bool,
-    industry: str,
-) -> QuerySet[Organization]:
-    """Return the verified carriers with an active criteria set matching a request, in one query."""
-    region_match = Q()
-    for country, region, postcode in sites:
-        code = postcode.replace(" ", "").upper()
-        region_match |= (
-            Q(country=country)
-            & (Q(region="") | Q(region__iexact=region))
-            & (Q(postcode_prefix="") | Q(postcode_prefix__in=[code[:n] for n in range(1, len(code) + 1)]))
-        )
-    sets = CriteriaSet.objects.filter(organization=OuterRef("pk"), is_paused=False, service_types__in=service_type_ids)
-    no_regions = ~Exists(CriteriaRegion.objects.filter(criteria=OuterRef("pk")))
-    if sites:
-        sets = sets.filter(no_regions | Exists(CriteriaRegion.objects.filter(region_match, criteria=OuterRef("pk"))))
-    else:
-        sets = sets.filter(no_regions)
-    if value is not None:
-        sets = sets.filter(
-            (Q(value_min__isnull=True) & Q(value_max__isnull=True))
-            | (
-                Q(currency=currency)
-                & (Q(value_min__isnull=True) | Q(value_min__lte=value))
-                & (Q(value_max__isnull=True) | Q(value_max__gte=value))
-            )
-        )
-    sets = sets.filter(Q(sites_min__isnull=True) | Q(sites_min__lte=site_count))
-    sets = sets.filter(Q(sites_max__isnull=True) | Q(sites_max__gte=site_count))
-    if term_months is not None:
-        sets = sets.filter(Q(term_min_months__isnull=True) | Q(term_min_months__lte=term_months))
-        sets = sets.filter(Q(term_max_months__isnull=True) | Q(term_max_months__gte=term_months))
-    if is_group:
-        sets = sets.filter(takes_group_requests=True)
-    if is_reseller:
-        sets = sets.filter(takes_reseller_buyers=True)
-    sets = sets.filter(
-        ~Exists(CriteriaIndustry.objects.filter(criteria=OuterRef("pk")))
-        | Exists(CriteriaIndustry.objects.filter(criteria=OuterRef("pk"), industry=industry))
-    )
-    return Organization.objects.filter(
-        Exists(sets), kind=Organization.Kind.CARRIER, verification_status=Organization.Verification.VERIFIED
-    )

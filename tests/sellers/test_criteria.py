@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 from django.urls import reverse
 
 from sellers.models import CriteriaSet
-from sellers.selectors import carriers_matching, criteria_set_describe, criteria_sets_for
-from tests.factories import OrganizationFactory, member_of
+from sellers.selectors import criteria_set_describe, criteria_sets_for
 from tests.sellers import helpers
 
 pytestmark = pytest.mark.django_db
@@ -126,49 +123,3 @@ def test_list_query_count_does_not_grow_with_sets(cast, as_role, django_assert_m
     with django_assert_max_num_queries(12):
         response = client.get(reverse("sellers:criteria_list"))
     assert response.content.count(b"Matches requests for") == 8
-
-
-def _match(**overrides):  # type: ignore[no-untyped-def]
-    if "service_type_ids" not in overrides:
-        overrides["service_type_ids"] = [helpers.service_type().pk]
-    request = {
-        "sites": [("GB", "West Yorkshire", "LS1 4AP")],
-        "value": Decimal("20000"),
-        "currency": "GBP",
-        "site_count": 3,
-        "term_months": 24,
-        "is_group": False,
-        "is_reseller": False,
-        "industry": "healthcare",
-    }
-    request.update(overrides)
-    return set(carriers_matching(**request).values_list("name", flat=True))
-
-
-def test_carriers_for_a_request_in_one_query(cast, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
-    helpers.make_criteria(cast.carrier_org, cast.seller_admin)
-    anywhere = OrganizationFactory(name="Anywhere Carrier", kind="carrier")
-    open_ranges = {
-        "value_min": None,
-        "value_max": None,
-        "sites_min": None,
-        "sites_max": None,
-        "term_min_months": None,
-        "term_max_months": None,
-    }
-    helpers.make_criteria(
-        anywhere, member_of(anywhere, "admin"), areas=[], industries=[], takes_reseller_buyers=True, **open_ranges
-    )
-    paused = OrganizationFactory(name="Paused Carrier", kind="carrier")
-    helpers.make_criteria(paused, member_of(paused, "admin"), areas=[], industries=[], name="x")
-    paused.criteria_sets.update(is_paused=True)
-    dia = [helpers.service_type().pk]
-    with django_assert_num_queries(1):
-        assert _match(service_type_ids=dia) == {cast.carrier_org.name, "Anywhere Carrier"}
-    assert _match(sites=[("GB", "Bristol", "BS1 4DJ")]) == {"Anywhere Carrier"}
-    assert _match(value=Decimal("60000")) == {"Anywhere Carrier"}
-    assert _match(site_count=30) == {"Anywhere Carrier"}
-    assert _match(term_months=60) == {"Anywhere Carrier"}
-    assert _match(is_reseller=True) == {"Anywhere Carrier"}
-    assert _match(industry="retail") == {"Anywhere Carrier"}
-    assert _match(service_type_ids=[helpers.service_type("voice-sip-trunking").pk]) == set()
