@@ -573,7 +573,9 @@ def question_answer(request: AuthedHttpRequest, pk: int, question_pk: int) -> Ht
         try:
             services.question_answer(actor=request.user, question=question, answer=form.cleaned_data["answer"])
         except DomainError as exc:
-            form.add_error("answer", str(exc))
+            # Answered already or no longer open: the form is gone from the page, so say it on top.
+            messages.error(request, str(exc))
+            return redirect("rfq:detail", pk=rfq.pk)
         else:
             messages.success(request, "Answer published to every invited carrier; the asker stays anonymous.")
             return redirect("rfq:detail", pk=rfq.pk)
@@ -604,7 +606,8 @@ def rfq_cancel(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         try:
             services.rfq_cancel(actor=request.user, rfq=rfq, reason=form.cleaned_data["reason"])
         except DomainError as exc:
-            form.add_error("reason", str(exc))
+            messages.error(request, str(exc))
+            return redirect("rfq:detail", pk=rfq.pk)
         else:
             messages.success(request, "The request is cancelled; everyone on it has been told.")
             return redirect("rfq:detail", pk=rfq.pk)
