@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from buyers.models import BuyerProfile, BuyingGroup, EndCustomer, GroupMembership, Site
@@ -241,9 +241,3 @@ def dashboard_summary(*, organization: Organization) -> dict[str, object]:
         "requests_sent": list(group_requests_sent_by_organization(organization=organization)),
     }
 
-
-def organizations_with_profiles() -> QuerySet[Organization]:
-    """Return buyer organisations with their profiles loaded (admin and evidence lists)."""
-    return Organization.objects.filter(kind=Organization.Kind.BUYER).prefetch_related(
-        Prefetch("sites", queryset=Site.objects.filter(archived_at__isnull=True))
-    )

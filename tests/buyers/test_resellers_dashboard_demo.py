@@ -149,3 +149,42 @@ def test_demo_seed_is_complete_and_idempotent(db) -> None:  # type: ignore[no-un
         group_join_with_code(
             actor=User.objects.get(email="buyer3@example.com"), organization=bakery, code=buyers_demo.DEMO_GROUP_CODE
         )
+
+
+def test_admin_lists_buyer_objects_read_only(cast) -> None:  # type: ignore[no-untyped-def]
+    complete_profile(cast.buyer_org)
+    make_site(cast.buyer_org)
+    group, _ = make_group(cast.buyer_owner)
+    admin = client_for(cast.moderator)
+    for name in ("buyerprofile", "site", "endcustomer", "buyinggroup"):
+        assert admin.get(reverse(f"admin:buyers_{name}_changelist")).status_code == 200
+    page = admin.get(reverse("admin:buyers_buyinggroup_change", args=[group.pk])).content.decode()
+    assert group.join_code_hash not in page
+
+
+def test_one_time_links_expire_and_cannot_be_reused(cast, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    import time_machine
+    from django.test import Client
+    from django.utils import timezone
+
+    owner = client_for(cast.buyer_owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        owner.post(reverse("people_invite"), {"email": "late@buyer.test", "role": "member", "delivery": "link"})
+        owner.post(reverse("people_invite"), {"email": "twice@buyer.test", "role": "member", "delivery": "link"})
+    links = {}
+    for message in mail.outbox:
+        found = re.search(r"https?://[^\s]+(/invitation/[^\s/]+/)", message.body)
+        if found:
+            links[message.to[0]] = found.group(1)
+    password = {"new_password1": "a-long-new-passphrase-9", "new_password2": "a-long-new-passphrase-9"}
+    with time_machine.travel(timezone.now() + timedelta(hours=73)):
+        response = Client().post(links["late@buyer.test"], password)
+    assert response.status_code == 410 and "expired" in response.content.decode()
+    assert not User.objects.get(email="late@buyer.test").check_password(password["new_password1"])
+
+    assert Client().post(links["twice@buyer.test"], password).status_code == 302
+    again = Client().post(links["twice@buyer.test"], {**password, "new_password1": "x" * 20, "new_password2": "x" * 20})
+    assert again.status_code == 410
+    assert User.objects.get(email="twice@buyer.test").check_password(password["new_password1"])
