@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -71,26 +70,29 @@ def make_sites(org: Organization) -> list[Site]:
         "contact_email": MARKERS["site_contact_email"],
         "country": "GB",
     }
-    return [
-        Site.objects.create(
-            organization=org,
-            name=MARKERS["site_a_name"],
-            street=MARKERS["site_a_street"],
-            city="Leeds",
-            region="West Yorkshire",
-            postcode="LS1 4AP",
+    a, _ = Site.objects.get_or_create(
+        organization=org,
+        name=MARKERS["site_a_name"],
+        defaults={
+            "street": MARKERS["site_a_street"],
+            "city": "Leeds",
+            "region": "West Yorkshire",
+            "postcode": "LS1 4AP",
             **common,
-        ),
-        Site.objects.create(
-            organization=org,
-            name=MARKERS["site_b_name"],
-            street=MARKERS["site_b_street"],
-            city="Manchester",
-            region="Greater Manchester",
-            postcode="M1 2AB",
+        },
+    )
+    b, _ = Site.objects.get_or_create(
+        organization=org,
+        name=MARKERS["site_b_name"],
+        defaults={
+            "street": MARKERS["site_b_street"],
+            "city": "Manchester",
+            "region": "Greater Manchester",
+            "postcode": "M1 2AB",
             **common,
-        ),
-    ]
+        },
+    )
+    return [a, b]
 
 
 def make_request(
@@ -102,6 +104,7 @@ def make_request(
     hours: int = 72,
     services_per_site: tuple[str, ...] = ("internet-dedicated",),
     prior_bill: bool = False,
+    visibility: str = Rfq.Visibility.LISTED_ACCESS,
 ) -> Rfq:
     """Draft, fill and publish a request of the cast's buyer, listed to the given carriers (default: carrier_org)."""
     actor = cast.buyer_owner
@@ -137,7 +140,7 @@ def make_request(
     services.rfq_set_visibility(
         actor=actor,
         rfq=rfq,
-        visibility=Rfq.Visibility.LISTED_ACCESS,
+        visibility=visibility,
         carriers=carriers if carriers is not None else [cast.carrier_org],
     )
     now = timezone.now()
@@ -220,3 +223,16 @@ def award(rfq: Rfq, cast: Cast, winner: Organization) -> Rfq:
     services.award_accept_terms(actor=cast.buyer_owner, rfq=rfq, organization=cast.buyer_org, terms=terms)
     rfq.refresh_from_db()
     return rfq
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The text of a PDF, as pdftotext (poppler-utils) extracts it."""
+    import subprocess
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
+        f.write(pdf)
+        f.flush()
+        return subprocess.run(  # noqa: S603
+            ["/usr/bin/pdftotext", "-layout", f.name, "-"], check=True, capture_output=True, text=True
+        ).stdout
