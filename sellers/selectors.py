@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -225,3 +225,20 @@ def _join(items: list[str], word: str) -> str:
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + f" {word} " + items[-1]
+
+
+def coverage_at(*, country: str, region: str = "", postcode: str = "") -> QuerySet[CoverageArea]:
+    """Return the verified carriers' coverage rows that include an address: the service availability check."""
+    code = "".join(postcode.split()).upper()
+    prefixes = [code[:n] for n in range(1, len(code) + 1)]
+    return (
+        CoverageArea.objects.filter(
+            Q(region="") | Q(region__iexact=region.strip()),
+            Q(postcode_prefix="") | Q(postcode_prefix__in=prefixes),
+            country=country.strip().upper(),
+            organization__kind=Organization.Kind.CARRIER,
+            organization__verification_status=Organization.Verification.VERIFIED,
+        )
+        .select_related("organization", "service_type__category")
+        .order_by("service_type__category__position", "service_type__position", "organization__name")
+    )

@@ -139,7 +139,9 @@ class RegistrationWizard(SessionWizardView):
             }
         )
         if self.steps.current == "review":
-            context["summary"] = self.get_all_cleaned_data()
+            summary = self.get_all_cleaned_data()
+            context["summary"] = summary
+            context["regulator_label"] = dict(CarrierProfile.Regulator.choices).get(summary.get("regulator", ""), "")
         return context
 
     def done(self, form_list: Any, **kwargs: Any) -> HttpResponse:

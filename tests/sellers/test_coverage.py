@@ -41,3 +41,16 @@ def test_other_carrier_cannot_remove_coverage(cast, as_role) -> None:  # type: i
     area = helpers.make_coverage(cast.carrier_org, cast.seller_admin)
     assert as_role("other_seller").post(reverse("sellers:coverage_delete", args=[area.pk])).status_code == 404
     assert CoverageArea.objects.filter(pk=area.pk).exists()
+
+
+def test_coverage_at_an_address_lists_verified_carriers_only(cast) -> None:  # type: ignore[no-untyped-def]
+    from sellers.selectors import coverage_at
+    from tests.factories import OrganizationFactory, member_of
+
+    helpers.make_coverage(cast.carrier_org, cast.seller_admin)  # GB, Greater London, EC
+    unverified = OrganizationFactory(kind="carrier", verification_status="unverified", verified_at=None)
+    helpers.make_coverage(unverified, member_of(unverified, "admin"))
+    found = coverage_at(country="gb", region="greater london", postcode="EC1A 1BB")
+    assert [(a.organization, a.service_type.code) for a in found] == [(cast.carrier_org, "internet-dedicated")]
+    assert not coverage_at(country="GB", region="Greater London", postcode="N1 9GU").exists()
+    assert not coverage_at(country="FR", postcode="EC1A 1BB").exists()
