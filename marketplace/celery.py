@@ -23,6 +23,16 @@ app.conf.beat_schedule = {
         "task": "rfq.tasks.rfq_deadlines_tick",
         "schedule": crontab(),
     },
+    # On the 1st at 02:00 UTC: draft invoices for the month that ended (moderators finalise them).
+    "monthly-bill-run": {
+        "task": "billing.tasks.monthly_bill_run_task",
+        "schedule": crontab(minute=0, hour=2, day_of_month=1),
+    },
+    # Every 15 minutes: query the measuring equipment configured on contracts.
+    "meters": {
+        "task": "billing.tasks.meters_poll_task",
+        "schedule": crontab(minute="*/15"),
+    },
     "heartbeat": {
         "task": "marketplace.tasks.heartbeat_task",
         "schedule": crontab(minute=0),

@@ -184,9 +184,7 @@ def membership_get_for_manager(*, user: User, pk: int) -> Membership:
     """Return a membership of the user's own organisation (404 otherwise) if the user manages it (else 403)."""
     mine = organization_membership_get(user=user)
     found = (
-        Membership.objects.select_related("user", "organization")
-        .filter(pk=pk, organization=mine.organization)
-        .first()
+        Membership.objects.select_related("user", "organization").filter(pk=pk, organization=mine.organization).first()
     )
     if found is None:
         raise Http404("No such member.")
@@ -198,9 +196,7 @@ def invitation_get_for_manager(*, user: User, pk: int) -> Invitation:
     """Return an invitation of the user's own organisation (404 otherwise) if the user manages it (else 403)."""
     mine = organization_membership_get(user=user)
     invitation = (
-        Invitation.objects.select_related("organization", "user")
-        .filter(pk=pk, organization=mine.organization)
-        .first()
+        Invitation.objects.select_related("organization", "user").filter(pk=pk, organization=mine.organization).first()
     )
     if invitation is None:
         raise Http404("No such invitation.")

@@ -206,6 +206,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "marketplace.tasks.notification_deliver_task": {"queue": "notifications"},
+    "billing.tasks.invoice_render_pdf_task": {"queue": "pdf"},
+    "billing.tasks.settlement_render_pdf_task": {"queue": "pdf"},
     "billing.tasks.*": {"queue": "billing"},
     "*.render_pdf*": {"queue": "pdf"},
     "rfq.tasks.rfq_send_summary_task": {"queue": "pdf"},

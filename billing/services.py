@@ -1,0 +1,785 @@
+"""Every write of billing: contracts, usage imports, bill runs, invoices, notes, payments, settlements."""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import json
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import Case, Count, DecimalField, F, Sum, When
+from django.db.models.functions import Ceil
+from django.utils import timezone
+
+from billing.models import (
+    BillRun,
+    CommissionRate,
+    Contract,
+    Invoice,
+    InvoiceLine,
+    InvoiceSequence,
+    Note,
+    Payment,
+    PaymentAllocation,
+    RateLine,
+    RateTier,
+    Settlement,
+    UsageImport,
+    UsageRecord,
+)
+from billing.money import round_money
+from marketplace.audit import audit_record
+from marketplace.models import Organization, User
+from marketplace.services import DomainError, notify
+
+DEFAULT_COMMISSION = Decimal("5.00")
+ZERO = Decimal("0")
+
+
+# --- contracts --------------------------------------------------------------------------------------
+
+
+def _add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year = day.year + month // 12
+    month = month % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+@transaction.atomic
+def contracts_sync_from_awards() -> int:
+    """Create a contract for every award that has none yet; safe to run any number of times."""
+    from rfq.models import Award
+
+    created = 0
+    for award in (
+        Award.objects.select_for_update(of=("self",))
+        .filter(contract__isnull=True)
+        .select_related("rfq")
+        .prefetch_related("lines__site", "lines__service_type")
+        .order_by("id")
+    ):
+        rfq = award.rfq
+        start = award.start_date or award.accepted_at.date()
+        rate = CommissionRate.objects.filter(carrier_id=award.carrier_id).values_list("percent", flat=True).first()
+        contract = Contract.objects.create(
+            number="CT-" + "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(6)),
+            award=award,
+            rfq=rfq,
+            buyer_id=award.buyer_id,
+            carrier_id=award.carrier_id,
+            currency=award.currency,
+            start_date=start,
+            end_date=_add_months(start, award.term_months),
+            invoice_grouping=rfq.invoice_grouping,
+            carrier_grouping=rfq.carrier_grouping,
+            payment_terms_days=rfq.payment_terms_days,
+            invoice_delivery=rfq.invoice_delivery,
+            po_number=rfq.po_number,
+            commission_percent=rate if rate is not None else DEFAULT_COMMISSION,
+        )
+        RateLine.objects.bulk_create(
+            [
+                RateLine(
+                    contract=contract,
+                    site=line.site,
+                    service_type=line.service_type,
+                    description=f"{line.service_type.name} at {line.site.name}",
+                    quantity=line.quantity,
+                    monthly_charge=line.monthly_charge,
+                    one_time_charge=line.one_time_charge,
+                    usage_unit=line.usage_unit,
+                    usage_rate=line.usage_rate,
+                )
+                for line in award.lines.all()
+            ]
+        )
+        audit_record(
+            actor=None,
+            action="contract.create",
+            obj=contract,
+            organization=contract.buyer,
+            after={"award": award.pk, "carrier": award.carrier_id},
+        )
+        created += 1
+    return created
+
+
+@transaction.atomic
+def commission_set(*, actor: User, carrier: Organization, percent: Decimal) -> CommissionRate:
+    """Set a carrier's default commission for contracts made from now on."""
+    if not actor.is_moderator:
+        raise DomainError("Only moderators set commission.")
+    if not (ZERO <= percent <= Decimal(100)):
+        raise DomainError("Commission is a percentage between 0 and 100.")
+    rate, _ = CommissionRate.objects.select_for_update().get_or_create(carrier=carrier)
+    before = rate.percent
+    rate.percent = percent
+    rate.updated_at = timezone.now()
+    rate.save(update_fields=["percent", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="commission.set",
+        obj=rate,
+        organization=carrier,
+        before={"percent": before},
+        after={"percent": percent},
+    )
+    return rate
+
+
+# --- usage import -----------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportOutcome:
+    usage_import: UsageImport
+    already_imported: bool = False
+
+
+def usage_import_create(
+    *, actor: User | None, carrier: Organization, source: str, filename: str, data: bytes
+) -> ImportOutcome:
+    """Register an uploaded file; the same file twice is recognised and changes nothing."""
+    from django.core.files.base import ContentFile
+
+    from marketplace.uploads import safe_filename
+
+    if source not in UsageImport.Source.values:
+        raise DomainError("Choose where the usage comes from.")
+    if carrier.kind != Organization.Kind.CARRIER:
+        raise DomainError("Usage is imported for a carrier.")
+    digest = hashlib.sha256(data).hexdigest()
+    earlier = UsageImport.objects.filter(carrier=carrier, sha256=digest, status=UsageImport.Status.DONE).first()
+    if earlier is not None:
+        return ImportOutcome(earlier, already_imported=True)
+    usage_import = UsageImport(
+        carrier=carrier,
+        source=source,
+        filename=safe_filename(filename, default="usage.csv"),
+        sha256=digest,
+        uploaded_by=actor,
+    )
+    usage_import.file.save("upload.csv", ContentFile(data), save=False)
+    usage_import.save()
+    audit_record(
+        actor=actor,
+        action="usage_import.create",
+        obj=usage_import,
+        organization=carrier,
+        after={"file": usage_import.filename, "sha256": digest, "source": source},
+    )
+    return ImportOutcome(usage_import)
+
+
+def usage_import_run(*, import_id: int) -> UsageImport:
+    """Import the file whole or not at all; the import row records the outcome. Idempotent."""
+    from billing.usage import run_import
+
+    usage_import = UsageImport.objects.get(pk=import_id)
+    if usage_import.status in (UsageImport.Status.DONE, UsageImport.Status.FAILED):
+        return usage_import
+    UsageImport.objects.filter(pk=import_id).update(status=UsageImport.Status.RUNNING)
+    usage_import.file.open("rb")
+    data = usage_import.file.read()
+    usage_import.file.close()
+    try:
+        with transaction.atomic():
+            if UsageImport.objects.filter(
+                carrier_id=usage_import.carrier_id, sha256=usage_import.sha256, status=UsageImport.Status.DONE
+            ).exists():
+                result = None
+            else:
+                result = run_import(usage_import, data)
+                if not result.ok:
+                    # Nothing of a refused file stays behind.
+                    transaction.set_rollback(True)
+    except UnicodeDecodeError:
+        result = None
+        UsageImport.objects.filter(pk=import_id).update(
+            status=UsageImport.Status.FAILED,
+            finished_at=timezone.now(),
+            errors=[{"line": 0, "column": "", "message": "The file is not UTF-8 text: save it as CSV (UTF-8)."}],
+            message="Refused: the file is not UTF-8 text.",
+        )
+        return UsageImport.objects.get(pk=import_id)
+    if result is None:
+        UsageImport.objects.filter(pk=import_id).update(
+            status=UsageImport.Status.FAILED,
+            finished_at=timezone.now(),
+            message="This file was imported before; nothing changed.",
+        )
+    elif result.ok:
+        UsageImport.objects.filter(pk=import_id).update(
+            status=UsageImport.Status.DONE,
+            finished_at=timezone.now(),
+            total_rows=result.total,
+            processed_rows=result.total,
+            inserted=result.inserted,
+            duplicates=result.duplicates,
+            adjustments=result.adjustments,
+            message=f"Imported {result.inserted} record(s); {result.duplicates} duplicate(s) counted once.",
+        )
+    else:
+        UsageImport.objects.filter(pk=import_id).update(
+            status=UsageImport.Status.FAILED,
+            finished_at=timezone.now(),
+            total_rows=result.total,
+            errors=result.errors,
+            message=f"Refused: {len(result.errors)} row(s) need fixing; nothing was imported.",
+        )
+    usage_import.refresh_from_db()
+    audit_record(
+        actor=usage_import.uploaded_by,
+        action=f"usage_import.{usage_import.status}",
+        obj=usage_import,
+        organization=usage_import.carrier,
+        after={
+            "inserted": usage_import.inserted,
+            "duplicates": usage_import.duplicates,
+            "errors": len(usage_import.errors),
+        },
+    )
+    return usage_import
+
+
+# --- rating -----------------------------------------------------------------------------------------
+
+
+def month_bounds(period: date) -> tuple[date, date]:
+    start = date(period.year, period.month, 1)
+    return start, _add_months(start, 1)
+
+
+def active_fraction(contract: Contract, period: date) -> Decimal:
+    """The share of the month a contract runs: monthly charges are prorated at its start and end."""
+    start, end = month_bounds(period)
+    days = (end - start).days
+    overlap = (min(end, contract.end_date) - max(start, contract.start_date)).days
+    return Decimal(max(overlap, 0)) / Decimal(days)
+
+
+def usage_charge(quantity: Decimal, base_rate: Decimal, tiers: list[tuple[Decimal, Decimal]]) -> Decimal:
+    """Graduated tiers: the base rate up to the first threshold, each tier's rate above its own."""
+    bands = [(ZERO, base_rate), *sorted(tiers)]
+    amount = ZERO
+    for i, (low, rate) in enumerate(bands):
+        high = bands[i + 1][0] if i + 1 < len(bands) else None
+        portion = (min(quantity, high) if high is not None else quantity) - low
+        if portion > 0:
+            amount += portion * rate
+    return amount
+
+
+def progress_key(period: date) -> str:
+    return f"bill-run-progress:{period:%Y-%m}"
+
+
+def _progress(period: date, phase: str, done: int = 0, total: int = 0) -> None:
+    # The run is one transaction; progress goes through the shared cache so the page can show it.
+    cache.set(progress_key(period), {"phase": phase, "done": done, "total": total}, timeout=3600)
+
+
+@dataclass
+class DraftLine:
+    contract: Contract
+    rate_line: RateLine
+    kind: str
+    description: str
+    quantity: Decimal
+    unit: str
+    unit_price: Decimal
+    amount: Decimal
+    record_count: int = 0
+
+
+def _lines_for_period(period: date) -> tuple[list[DraftLine], int]:
+    """Rate the period: recurring, one-time, usage (one GROUP BY), true-ups and late-usage adjustments."""
+    start, end = month_bounds(period)
+    rate_lines = {
+        rl.pk: rl
+        for rl in RateLine.objects.select_related("contract", "site", "service_type", "contract__rfq").filter(
+            contract__start_date__lt=end, contract__end_date__gt=start
+        )
+    }
+    tiers: dict[int, list[tuple[Decimal, Decimal]]] = defaultdict(list)
+    for tier in RateTier.objects.all():
+        tiers[tier.rate_line_id].append((tier.threshold, tier.rate))
+    billed = Case(
+        When(
+            rate_line__increment__gt=0,
+            then=Ceil(F("quantity") / F("rate_line__increment")) * F("rate_line__increment"),
+        ),
+        default=F("quantity"),
+        output_field=DecimalField(max_digits=24, decimal_places=6),
+    )
+    totals = list(
+        UsageRecord.objects.filter(bill_period=period)
+        .values("rate_line_id", "is_adjustment")
+        .annotate(quantity=Sum(billed), records=Count("id"))
+        .order_by()
+    )
+    missing = {t["rate_line_id"] for t in totals} - set(rate_lines)
+    if missing:
+        # Late usage of a contract that has ended still has to be billed.
+        for rl in RateLine.objects.select_related("contract", "site", "service_type", "contract__rfq").filter(
+            pk__in=missing
+        ):
+            rate_lines[rl.pk] = rl
+    usage: dict[int, dict[bool, tuple[Decimal, int]]] = defaultdict(dict)
+    records = 0
+    for t in totals:
+        usage[t["rate_line_id"]][t["is_adjustment"]] = (Decimal(t["quantity"]), t["records"])
+        records += t["records"]
+    lines: list[DraftLine] = []
+    label = f"{start:%d %b}–{end - timedelta(days=1):%d %b %Y}"
+    for rl in sorted(rate_lines.values(), key=lambda r: r.pk):
+        contract = rl.contract
+        fraction = active_fraction(contract, period)
+        if fraction > 0 and rl.monthly_charge:
+            prorated = "" if fraction == 1 else f" (prorated {fraction * 100:.1f}% of the month)"
+            lines.append(
+                DraftLine(
+                    contract,
+                    rl,
+                    InvoiceLine.Kind.RECURRING,
+                    f"{rl.description}, {label}{prorated}",
+                    fraction,
+                    "month",
+                    rl.monthly_charge,
+                    round_money(rl.monthly_charge * fraction),
+                )
+            )
+        if rl.one_time_charge and start <= contract.start_date < end:
+            lines.append(
+                DraftLine(
+                    contract,
+                    rl,
+                    InvoiceLine.Kind.ONE_TIME,
+                    f"{rl.description}: installation",
+                    Decimal(1),
+                    "",
+                    rl.one_time_charge,
+                    round_money(rl.one_time_charge),
+                )
+            )
+        usage_amount = ZERO
+        for adjustment, (quantity, count) in sorted(usage.get(rl.pk, {}).items()):
+            rate = rl.usage_rate or ZERO
+            amount = round_money(usage_charge(quantity, rate, tiers.get(rl.pk, [])))
+            kind = InvoiceLine.Kind.ADJUSTMENT if adjustment else InvoiceLine.Kind.USAGE
+            what = "late usage from earlier months" if adjustment else "usage"
+            lines.append(
+                DraftLine(
+                    contract,
+                    rl,
+                    kind,
+                    f"{rl.description}: {what}, {quantity.normalize():f} {rl.usage_unit}",
+                    quantity,
+                    rl.usage_unit,
+                    rate,
+                    amount,
+                    count,
+                )
+            )
+            if not adjustment:
+                usage_amount = amount
+        if rl.minimum_commitment and fraction > 0:
+            commitment = round_money(rl.minimum_commitment * fraction)
+            if usage_amount < commitment:
+                lines.append(
+                    DraftLine(
+                        contract,
+                        rl,
+                        InvoiceLine.Kind.TRUE_UP,
+                        f"{rl.description}: minimum commitment {commitment} not reached",
+                        Decimal(1),
+                        "",
+                        commitment - usage_amount,
+                        commitment - usage_amount,
+                    )
+                )
+    return lines, records
+
+
+def _group_key(line: DraftLine) -> str:
+    c = line.contract
+    parts = [c.currency, f"ec{c.end_customer_id or 0}"]
+    parts.append(f"carrier{c.carrier_id}" if c.carrier_grouping == "per_carrier" else "all-carriers")
+    parts.append(f"site{line.rate_line.site_id or 0}" if c.invoice_grouping == "per_site" else "all-sites")
+    return ":".join(parts)
+
+
+def _fingerprint(period: date) -> str:
+    rows = list(
+        InvoiceLine.objects.filter(invoice__period=period)
+        .order_by("invoice__buyer_id", "invoice__group_key", "position")
+        .values_list(
+            "invoice__buyer_id",
+            "invoice__group_key",
+            "kind",
+            "description",
+            "quantity",
+            "unit_price",
+            "amount",
+            "commission",
+            "record_count",
+        )
+    )
+    return hashlib.sha256(json.dumps(rows, default=str).encode()).hexdigest()
+
+
+def _advisory_lock(period: date) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # Two runs of one period never overlap: the second waits here until the first commits.
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [7_301, period.year * 100 + period.month])
+
+
+@dataclass
+class RunSummary:
+    period: date
+    invoices: int
+    lines: int
+    records: int
+    total: dict[str, Decimal]
+    fingerprint: str
+    dry_run: bool = False
+    reused: bool = False
+
+
+def bill_run_execute(*, period: date, actor: User | None = None, dry_run: bool = False) -> RunSummary:
+    """Rate a month and write its draft invoices; running it again gives identical drafts."""
+    period = date(period.year, period.month, 1)
+    requested_at = timezone.now()
+    contracts_sync_from_awards()
+    with transaction.atomic():
+        _advisory_lock(period)
+        run = BillRun.objects.select_for_update().filter(period=period).first()
+        if run is not None and run.status == BillRun.Status.FINALIZED:
+            raise DomainError(f"{period:%B %Y} is finalised; correct it with credit or debit notes.")
+        if run is not None and run.finished_at and run.finished_at > requested_at and not dry_run:
+            # A parallel request finished while this one waited for the lock: its result is the result.
+            return RunSummary(
+                period,
+                run.invoice_count,
+                InvoiceLine.objects.filter(invoice__bill_run=run).count(),
+                run.records_rated,
+                {},
+                run.fingerprint,
+                reused=True,
+            )
+        _progress(period, "rating")
+        if run is None:
+            run = BillRun.objects.create(period=period, started_by=actor)
+        else:
+            run.status, run.started_at, run.started_by, run.error = BillRun.Status.RUNNING, timezone.now(), actor, ""
+            run.save(update_fields=["status", "started_at", "started_by", "error"])
+            Invoice.objects.filter(bill_run=run).delete()
+        lines, records = _lines_for_period(period)
+        groups: dict[tuple[int, str], list[DraftLine]] = defaultdict(list)
+        for line in lines:
+            groups[(line.contract.buyer_id, _group_key(line))].append(line)
+        buyers = {o.pk: o for o in Organization.objects.filter(pk__in={b for b, _ in groups})}
+        ordered = sorted(groups, key=lambda k: (buyers[k[0]].name.lower(), k[0], k[1]))
+        _progress(period, "writing invoices", 0, len(ordered))
+        invoices = Invoice.objects.bulk_create(
+            [
+                Invoice(
+                    bill_run=run,
+                    period=period,
+                    buyer_id=buyer_id,
+                    group_key=key,
+                    end_customer_id=groups[(buyer_id, key)][0].contract.end_customer_id,
+                    carrier_id=(
+                        groups[(buyer_id, key)][0].contract.carrier_id if key.split(":")[2] != "all-carriers" else None
+                    ),
+                    currency=groups[(buyer_id, key)][0].contract.currency,
+                )
+                for buyer_id, key in ordered
+            ]
+        )
+        objects = []
+        totals: dict[str, Decimal] = defaultdict(Decimal)
+        for invoice, group in zip(invoices, ordered, strict=True):
+            # Lines grouped by request, then site, then kind.
+            group_lines = sorted(
+                groups[group],
+                key=lambda dl: (
+                    (dl.contract.rfq.reference if dl.contract.rfq else dl.contract.number),
+                    dl.rate_line.description,
+                    dl.kind,
+                    dl.description,
+                ),
+            )
+            subtotal = ZERO
+            for position, dl in enumerate(group_lines):
+                commission = round_money(dl.amount * dl.contract.commission_percent / 100)
+                objects.append(
+                    InvoiceLine(
+                        invoice=invoice,
+                        contract=dl.contract,
+                        rate_line=dl.rate_line,
+                        carrier_id=dl.contract.carrier_id,
+                        kind=dl.kind,
+                        description=dl.description[:250],
+                        quantity=dl.quantity,
+                        unit=dl.unit,
+                        unit_price=dl.unit_price,
+                        amount=dl.amount,
+                        commission=commission,
+                        record_count=dl.record_count,
+                        position=position,
+                    )
+                )
+                subtotal += dl.amount
+            invoice.subtotal = invoice.total = subtotal
+            totals[invoice.currency] += subtotal
+        InvoiceLine.objects.bulk_create(objects, batch_size=2000)
+        Invoice.objects.bulk_update(invoices, ["subtotal", "total"], batch_size=2000)
+        run.status = BillRun.Status.DRAFT
+        run.finished_at = timezone.now()
+        run.records_rated = records
+        run.invoice_count = len(invoices)
+        run.fingerprint = _fingerprint(period)
+        run.save(update_fields=["status", "finished_at", "records_rated", "invoice_count", "fingerprint"])
+        summary = RunSummary(period, len(invoices), len(objects), records, dict(totals), run.fingerprint, dry_run)
+        if dry_run:
+            transaction.set_rollback(True)
+        else:
+            audit_record(
+                actor=actor,
+                action="bill_run.execute",
+                obj=run,
+                after={"invoices": len(invoices), "records": records, "fingerprint": run.fingerprint},
+            )
+    _progress(period, "done", len(ordered), len(ordered))
+    return summary
+
+
+# --- finalisation, numbering, notes ---------------------------------------------------------------------
+
+
+def _next_number(series: str, year: int) -> str:
+    sequence, _ = InvoiceSequence.objects.get_or_create(series=series, year=year)
+    sequence = InvoiceSequence.objects.select_for_update().get(pk=sequence.pk)
+    sequence.last += 1
+    sequence.save(update_fields=["last"])
+    return f"{series}-{year}-{sequence.last:06d}"
+
+
+@transaction.atomic
+def bill_run_finalize(*, actor: User | None, period: date) -> BillRun:
+    """Issue the period's drafts: gapless numbers, frozen invoices, carrier settlements, PDFs and e-mail."""
+    period = date(period.year, period.month, 1)
+    _advisory_lock(period)
+    run = BillRun.objects.select_for_update().filter(period=period).first()
+    if run is None or run.status != BillRun.Status.DRAFT:
+        raise DomainError("Run the period first; only draft invoices can be finalised.")
+    today = timezone.now().date()
+    invoices = list(
+        Invoice.objects.select_related("buyer").filter(bill_run=run).order_by("buyer__name", "buyer_id", "group_key")
+    )
+    terms = dict(
+        Contract.objects.filter(
+            pk__in=InvoiceLine.objects.filter(invoice__bill_run=run).values("contract_id")
+        ).values_list("buyer_id", "payment_terms_days")
+    )
+    for invoice in invoices:
+        invoice.number = _next_number("SB", today.year)
+        invoice.status = Invoice.Status.FINAL
+        invoice.issue_date = today
+        invoice.due_date = today + timedelta(days=terms.get(invoice.buyer_id, 30))
+    Invoice.objects.bulk_update(invoices, ["number", "status", "issue_date", "due_date"])
+    sums = (
+        InvoiceLine.objects.filter(invoice__bill_run=run)
+        .values("carrier_id", "invoice__currency")
+        .annotate(gross=Sum("amount"), commission=Sum("commission"))
+        .order_by("carrier_id")
+    )
+    for row in sums:
+        Settlement.objects.create(
+            carrier_id=row["carrier_id"],
+            period=period,
+            currency=row["invoice__currency"],
+            gross=row["gross"],
+            commission=row["commission"],
+            net=row["gross"] - row["commission"],
+        )
+    run.status = BillRun.Status.FINALIZED
+    run.finalized_at = timezone.now()
+    run.finalized_by = actor
+    run.save(update_fields=["status", "finalized_at", "finalized_by"])
+    audit_record(actor=actor, action="bill_run.finalize", obj=run, after={"invoices": [i.number for i in invoices]})
+    from billing.tasks import invoice_render_pdf_task, settlement_render_pdf_task
+
+    for invoice in invoices:
+        transaction.on_commit(lambda i=invoice.pk: invoice_render_pdf_task.delay(i))  # type: ignore[misc]
+    for settlement_id in Settlement.objects.filter(period=period).values_list("pk", flat=True):
+        transaction.on_commit(lambda s=settlement_id: settlement_render_pdf_task.delay(s))  # type: ignore[misc]
+    return run
+
+
+def invoice_amount_due(invoice: Invoice) -> Decimal:
+    credits = sum((n.amount for n in invoice.notes.all() if n.kind == Note.Kind.CREDIT), ZERO)
+    debits = sum((n.amount for n in invoice.notes.all() if n.kind == Note.Kind.DEBIT), ZERO)
+    return invoice.total - credits + debits - invoice.amount_paid
+
+
+@transaction.atomic
+def note_create(*, actor: User, invoice: Invoice, kind: str, amount: Decimal, reason: str) -> Note:
+    """Correct an issued invoice with a credit or debit note; the invoice itself never changes."""
+    if not actor.is_moderator:
+        raise DomainError("Only moderators issue credit and debit notes.")
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.status == Invoice.Status.DRAFT:
+        raise DomainError("Drafts are corrected by running the period again, not with notes.")
+    if amount <= 0 or not reason.strip():
+        raise DomainError("A note needs a positive amount and a reason.")
+    if kind == Note.Kind.CREDIT and amount > invoice.total:
+        raise DomainError("A credit note cannot exceed the invoice total.")
+    series = "CN" if kind == Note.Kind.CREDIT else "DN"
+    note = Note.objects.create(
+        invoice=invoice,
+        kind=kind,
+        amount=round_money(amount),
+        reason=reason.strip(),
+        number=_next_number(series, timezone.now().year),
+        created_by=actor,
+    )
+    _refresh_paid_state(invoice)
+    audit_record(
+        actor=actor,
+        action=f"note.{kind}",
+        obj=note,
+        organization=invoice.buyer,
+        after={"invoice": invoice.number, "amount": note.amount},
+    )
+    return note
+
+
+# --- payments and settlements -------------------------------------------------------------------------
+
+
+def _refresh_paid_state(invoice: Invoice) -> None:
+    due = invoice_amount_due(invoice)
+    status = Invoice.Status.PAID if due <= 0 else Invoice.Status.FINAL
+    if invoice.status != status:
+        invoice.status = status
+        invoice.save(update_fields=["status"])
+
+
+@transaction.atomic
+def payment_record(
+    *,
+    actor: User,
+    buyer: Organization,
+    amount: Decimal,
+    currency: str,
+    received_on: date,
+    reference: str,
+    invoice: Invoice | None = None,
+) -> Payment:
+    """Record money from a buyer and allocate it: to the named invoice, or oldest issued invoices first."""
+    if not actor.is_moderator:
+        raise DomainError("Only moderators record payments.")
+    if amount <= 0:
+        raise DomainError("A payment is a positive amount.")
+    if Payment.objects.filter(buyer=buyer, reference=reference.strip()).exists():
+        raise DomainError(f"A payment with reference {reference} is already recorded for {buyer}.")
+    payment = Payment.objects.create(
+        buyer=buyer,
+        amount=round_money(amount),
+        currency=currency,
+        received_on=received_on,
+        reference=reference.strip(),
+        recorded_by=actor,
+    )
+    open_invoices = (
+        Invoice.objects.select_for_update()
+        .filter(buyer=buyer, currency=currency, status=Invoice.Status.FINAL)
+        .order_by("due_date", "number")
+    )
+    if invoice is not None:
+        if invoice.buyer_id != buyer.pk or invoice.currency != currency:
+            raise DomainError("That invoice belongs to another buyer or currency.")
+        open_invoices = open_invoices.filter(pk=invoice.pk)
+    left = payment.amount
+    for inv in open_invoices.prefetch_related("notes"):
+        if left <= 0:
+            break
+        due = invoice_amount_due(inv)
+        if due <= 0:
+            continue
+        part = min(due, left)
+        PaymentAllocation.objects.create(payment=payment, invoice=inv, amount=part)
+        inv.amount_paid += part
+        inv.save(update_fields=["amount_paid"])
+        _refresh_paid_state(inv)
+        left -= part
+    audit_record(
+        actor=actor,
+        action="payment.record",
+        obj=payment,
+        organization=buyer,
+        after={"amount": payment.amount, "unallocated": left, "reference": payment.reference},
+    )
+    notify(
+        recipients=list(User.objects.filter(membership__organization=buyer, membership__role="owner")),
+        key=f"payment:{payment.pk}",
+        kind="payment_received",
+        subject=f"Payment {payment.reference} received",
+        body=f"We received {payment.amount} {payment.currency}. Thank you.",
+        url="/billing/invoices/",
+    )
+    return payment
+
+
+@transaction.atomic
+def settlement_mark_paid(*, actor: User, settlement: Settlement, reference: str) -> Settlement:
+    """Record that the moderator paid the carrier its net amount for the period."""
+    if not actor.is_moderator:
+        raise DomainError("Only moderators pay out settlements.")
+    s = Settlement.objects.select_for_update().get(pk=settlement.pk)
+    if s.status == Settlement.Status.PAID:
+        raise DomainError("This settlement is already paid.")
+    if not reference.strip():
+        raise DomainError("Give the payment reference of the transfer.")
+    s.status = Settlement.Status.PAID
+    s.paid_at = timezone.now()
+    s.paid_reference = reference.strip()
+    s.save(update_fields=["status", "paid_at", "paid_reference"])
+    audit_record(
+        actor=actor,
+        action="settlement.paid",
+        obj=s,
+        organization=s.carrier,
+        after={"net": s.net, "reference": s.paid_reference},
+    )
+    notify(
+        recipients=list(
+            User.objects.filter(membership__organization=s.carrier, membership__role__in=["admin", "billing"])
+        ),
+        key=f"settlement-paid:{s.pk}",
+        kind="settlement_paid",
+        subject=f"Settlement for {s.period:%B %Y} paid",
+        body=f"We paid {s.net} {s.currency} (reference {s.paid_reference}).",
+        url="/billing/",
+    )
+    return s
+
+
+def period_from_string(value: str) -> date:
+    """Parse '2026-10' into the first day of that month, or raise DomainError."""
+    import re
+
+    match = re.fullmatch(r"(\d{4})-(\d{2})", value.strip())
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise DomainError("Give the period as YYYY-MM, e.g. 2026-10.")
+    return date(int(match.group(1)), int(match.group(2)), 1)

@@ -1,0 +1,71 @@
+"""Billing tasks run on the billing and pdf queues; each takes ids and calls one service."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from celery import shared_task
+
+
+@shared_task
+def contracts_sync_task() -> int:
+    from billing.services import contracts_sync_from_awards
+
+    return contracts_sync_from_awards()
+
+
+def queue_contracts_for_awards(sender: Any, award_ids: list[int], **kwargs: Any) -> None:
+    """Receiver of rfq's award_made: contracts follow every award."""
+    contracts_sync_task.delay()
+
+
+@shared_task(time_limit=3600, soft_time_limit=3500)
+def usage_import_task(import_id: int) -> str:
+    from billing.services import usage_import_run
+
+    return usage_import_run(import_id=import_id).status
+
+
+@shared_task(time_limit=3600, soft_time_limit=3500)
+def bill_run_task(period: str, actor_id: int | None = None, finalize: bool = False) -> str:
+    from billing.services import bill_run_execute, bill_run_finalize
+    from marketplace.models import User
+
+    actor = User.objects.filter(pk=actor_id).first() if actor_id else None
+    when = date.fromisoformat(period)
+    summary = bill_run_execute(period=when, actor=actor)
+    if finalize:
+        bill_run_finalize(actor=actor, period=when)
+    return summary.fingerprint
+
+
+@shared_task
+def monthly_bill_run_task() -> str:
+    """Beat, on the 1st: bill the month that just ended (drafts; a person finalises)."""
+    from django.utils import timezone
+
+    today = timezone.now().date()
+    previous = date(today.year - (today.month == 1), (today.month - 2) % 12 + 1, 1)
+    return bill_run_task(previous.isoformat())
+
+
+@shared_task
+def invoice_render_pdf_task(invoice_id: int) -> str:
+    from billing.pdf import invoice_publish
+
+    return invoice_publish(invoice_id=invoice_id)
+
+
+@shared_task
+def settlement_render_pdf_task(settlement_id: int) -> str:
+    from billing.pdf import settlement_statement_render
+
+    return settlement_statement_render(settlement_id=settlement_id)
+
+
+@shared_task
+def meters_poll_task() -> int:
+    from billing.meters import meters_poll_all
+
+    return meters_poll_all()

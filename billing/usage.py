@@ -1,0 +1,440 @@
+"""Usage import: a CSV file is imported whole or not at all, each bad row reported with its line.
+
+PostgreSQL: the file is COPYed into a temporary staging table, checked with one set-based query and
+moved with one INSERT ... SELECT ... ON CONFLICT DO NOTHING. SQLite: the same rules row by row in Python.
+A record already imported (same carrier and record_id), in this file or an earlier one, is counted once
+and reported as a duplicate.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.cache import cache
+from django.db import connection
+
+from billing.models import BillRun, Contract, RateLine, UsageImport, UsageRecord
+
+REQUIRED = ["record_id", "request", "interval_start", "interval_end", "quantity", "unit"]
+OPTIONAL = [
+    "service_type",
+    "end_customer",
+    "min_bandwidth_mbps",
+    "max_bandwidth_mbps",
+    "volume_bytes",
+    "latency_ms",
+    "jitter_ms",
+    "packet_loss_pct",
+    "asr_pct",
+    "equipment_id",
+]
+COLUMNS = REQUIRED + OPTIONAL
+DECIMALS = ["min_bandwidth_mbps", "max_bandwidth_mbps", "latency_ms", "jitter_ms", "packet_loss_pct", "asr_pct"]
+MAX_ERRORS = 500
+NUMBER_RE = r"^[0-9]+(\.[0-9]+)?$"
+TIMESTAMP_RE = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$"
+)
+
+
+@dataclass
+class ImportResult:
+    total: int = 0
+    inserted: int = 0
+    duplicates: int = 0
+    adjustments: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass(frozen=True)
+class Resolved:
+    contract_id: int
+    rate_line_id: int
+    buyer_id: int
+    end_customer_id: int | None
+
+
+def progress_key(import_id: int) -> str:
+    return f"usage-import-progress:{import_id}"
+
+
+def _progress(import_id: int, phase: str, done: int, total: int) -> None:
+    # The import runs in one transaction, so progress goes through the shared cache where the page can see it.
+    cache.set(progress_key(import_id), {"phase": phase, "done": done, "total": total}, timeout=3600)
+
+
+def _error(line: int, column: str, message: str) -> dict[str, Any]:
+    return {"line": line, "column": column, "message": message}
+
+
+def resolve_key(carrier_id: int, request: str, service_type: str, unit: str, end_customer: str) -> Resolved | str:
+    """Find the contract and rate line a record belongs to, or say why not."""
+    contracts = list(
+        Contract.objects.filter(carrier_id=carrier_id).filter(number=request)
+        or Contract.objects.filter(carrier_id=carrier_id, rfq__reference=request)
+    )
+    if not contracts:
+        return f"You have no contract for {request!r}: use the request reference or the contract number."
+    if len(contracts) > 1:
+        numbers = ", ".join(c.number for c in contracts)
+        return f"{request} has several contracts with you ({numbers}): use the contract number instead."
+    contract = contracts[0]
+    lines = RateLine.objects.filter(contract=contract, usage_unit__iexact=unit)
+    if service_type:
+        lines = lines.filter(service_type__code=service_type)
+    line = lines.order_by("id").first()
+    if line is None:
+        what = f" for {service_type}" if service_type else ""
+        return f"Contract {contract.number} has no line billed per {unit!r}{what}."
+    end_customer_id = None
+    if end_customer:
+        from buyers.models import EndCustomer
+
+        ec = EndCustomer.objects.filter(reseller_id=contract.buyer_id, reference=end_customer).first()
+        if ec is None:
+            return f"The buyer has no end customer with reference {end_customer!r}."
+        end_customer_id = ec.pk
+    return Resolved(contract.pk, line.pk, contract.buyer_id, end_customer_id)
+
+
+def _month(value: datetime) -> date:
+    return date(value.year, value.month, 1)
+
+
+def bill_period_map(months: set[date]) -> dict[date, tuple[date, bool]]:
+    """Each month's usage goes on its own bill, or, once that month is finalised, on the next open one."""
+    finalized = set(BillRun.objects.filter(status=BillRun.Status.FINALIZED).values_list("period", flat=True))
+    result = {}
+    for month in months:
+        target = month
+        while target in finalized:
+            target = date(target.year + (target.month == 12), target.month % 12 + 1, 1)
+        result[month] = (target, target != month)
+    return result
+
+
+def check_header(header: list[str]) -> list[dict[str, Any]]:
+    missing = [c for c in REQUIRED if c not in header]
+    unknown = [c for c in header if c not in COLUMNS]
+    errors = []
+    if missing:
+        errors.append(_error(1, "", f"Missing column(s): {', '.join(missing)}."))
+    if unknown:
+        errors.append(_error(1, "", f"Unknown column(s): {', '.join(unknown)}. See the README for the format."))
+    if len(set(header)) != len(header):
+        errors.append(_error(1, "", "A column appears twice."))
+    return errors
+
+
+def run_import(usage_import: UsageImport, data: bytes) -> ImportResult:
+    """Validate and import one file inside the caller's transaction."""
+    text = data.decode("utf-8-sig", errors="strict") if data else ""
+    first = text.split("\n", 1)[0]
+    header = [h.strip() for h in next(csv.reader([first]), [])] if first else []
+    errors = check_header(header) if header else [_error(0, "", "The file is empty.")]
+    if errors:
+        return ImportResult(errors=errors)
+    if connection.vendor == "postgresql":
+        return _import_postgresql(usage_import, text, header)
+    return _import_python(usage_import, text, header)
+
+
+# --- PostgreSQL: COPY, one check, one INSERT ... SELECT -------------------------------------------------
+
+
+def _import_postgresql(usage_import: UsageImport, text: str, header: list[str]) -> ImportResult:
+    result = ImportResult()
+    with connection.cursor() as cursor:
+        # Dropped on commit; also dropped here in case two imports share one transaction.
+        cursor.execute("DROP TABLE IF EXISTS usage_staging, usage_keys, usage_months")
+        cols = ", ".join(f"{c} text" for c in COLUMNS)
+        cursor.execute(f"CREATE TEMP TABLE usage_staging (line bigserial, {cols}) ON COMMIT DROP")  # noqa: S608
+        _progress(usage_import.pk, "copying", 0, 0)
+        copy_sql = f"COPY usage_staging ({', '.join(header)}) FROM STDIN WITH (FORMAT csv, HEADER true)"
+        with cursor.cursor.copy(copy_sql) as copy:
+            copy.write(text.encode())
+        cursor.execute("SELECT count(*) FROM usage_staging")
+        result.total = cursor.fetchone()[0]
+        if result.total == 0:
+            result.errors.append(_error(0, "", "The file has a header but no rows."))
+            return result
+        _progress(usage_import.pk, "checking", 0, result.total)
+
+        # Resolve the few distinct (request, service type, unit, end customer) keys in Python.
+        cursor.execute(
+            "SELECT DISTINCT coalesce(request, ''), coalesce(service_type, ''), coalesce(unit, ''),"
+            " coalesce(end_customer, '') FROM usage_staging"
+        )
+        keys = cursor.fetchall()
+        cursor.execute(
+            "CREATE TEMP TABLE usage_keys (request text, service_type text, unit text, end_customer text,"
+            " contract_id bigint, rate_line_id bigint, buyer_id bigint, end_customer_id bigint, problem text)"
+            " ON COMMIT DROP"
+        )
+        rows: list[tuple[Any, ...]] = []
+        for request, service_type, unit, end_customer in keys:
+            found = (
+                resolve_key(
+                    usage_import.carrier_id, request.strip(), service_type.strip(), unit.strip(), end_customer.strip()
+                )
+                if request.strip() and unit.strip()
+                else "skip"
+            )
+            if isinstance(found, Resolved):
+                rows.append(
+                    (
+                        request,
+                        service_type,
+                        unit,
+                        end_customer,
+                        found.contract_id,
+                        found.rate_line_id,
+                        found.buyer_id,
+                        found.end_customer_id,
+                        None,
+                    )
+                )
+            else:
+                rows.append((request, service_type, unit, end_customer, None, None, None, None, found))
+        cursor.executemany("INSERT INTO usage_keys VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)", rows)
+
+        # One pass finds every bad row; the first problem of each row is reported.
+        checks = [
+            ("record_id", "coalesce(s.record_id, '') = ''", "record_id is required."),
+            ("record_id", "length(s.record_id) > 64", "record_id is longer than 64 characters."),
+            ("request", "coalesce(s.request, '') = ''", "request is required."),
+            (
+                "interval_start",
+                f"coalesce(s.interval_start, '') !~ '{TIMESTAMP_RE}'",
+                "interval_start is not a date and time like 2026-10-01T00:00:00Z.",
+            ),
+            (
+                "interval_end",
+                f"coalesce(s.interval_end, '') !~ '{TIMESTAMP_RE}'",
+                "interval_end is not a date and time like 2026-10-01T01:00:00Z.",
+            ),
+            ("quantity", f"coalesce(s.quantity, '') !~ '{NUMBER_RE}'", "quantity must be a number, 0 or more."),
+            ("unit", "coalesce(s.unit, '') = ''", "unit is required."),
+            ("unit", "length(s.unit) > 20", "unit is longer than 20 characters."),
+            *[(c, f"coalesce(s.{c}, '') <> '' AND s.{c} !~ '{NUMBER_RE}'", f"{c} must be a number.") for c in DECIMALS],
+            (
+                "volume_bytes",
+                "coalesce(s.volume_bytes, '') <> '' AND s.volume_bytes !~ '^[0-9]{1,18}$'",
+                "volume_bytes must be a whole number.",
+            ),
+            ("equipment_id", "length(coalesce(s.equipment_id, '')) > 64", "equipment_id is longer than 64 characters."),
+            ("request", "k.problem IS NOT NULL", None),
+        ]
+        case = " ".join(
+            f"WHEN {cond} THEN '{col}|' || {('k.problem' if msg is None else repr(msg))}" for col, cond, msg in checks
+        )
+        cursor.execute(
+            f"SELECT s.line + 1, problem FROM (SELECT s.line, CASE {case} END AS problem"  # noqa: S608
+            " FROM usage_staging s LEFT JOIN usage_keys k ON k.request = coalesce(s.request, '')"
+            " AND k.service_type = coalesce(s.service_type, '') AND k.unit = coalesce(s.unit, '')"
+            " AND k.end_customer = coalesce(s.end_customer, '')) s"
+            f" WHERE problem IS NOT NULL ORDER BY s.line LIMIT {MAX_ERRORS}"
+        )
+        for line, problem in cursor.fetchall():
+            column, _, message = problem.partition("|")
+            result.errors.append(_error(line, column, message))
+        if not result.errors:
+            cursor.execute(
+                "SELECT s.line + 1 FROM usage_staging s"
+                " WHERE s.interval_end::timestamptz <= s.interval_start::timestamptz ORDER BY s.line LIMIT %s",
+                [MAX_ERRORS],
+            )
+            result.errors += [
+                _error(r[0], "interval_end", "interval_end must be after interval_start.") for r in cursor.fetchall()
+            ]
+        if result.errors:
+            return result
+
+        cursor.execute(
+            "SELECT DISTINCT date_trunc('month', interval_start::timestamptz AT TIME ZONE 'UTC')::date"
+            " FROM usage_staging"
+        )
+        months = bill_period_map({r[0] for r in cursor.fetchall()})
+        cursor.execute(
+            "CREATE TEMP TABLE usage_months (month date, bill_period date, is_adjustment boolean) ON COMMIT DROP"
+        )
+        cursor.executemany(
+            "INSERT INTO usage_months VALUES (%s, %s, %s)", [(m, p, adj) for m, (p, adj) in months.items()]
+        )
+        _progress(usage_import.pk, "importing", 0, result.total)
+        table = UsageRecord._meta.db_table
+        cursor.execute(
+            f"INSERT INTO {table} (carrier_id, record_id, contract_id, rate_line_id, buyer_id, end_customer_id,"  # noqa: S608
+            " usage_import_id, source, interval_start, interval_end, quantity, unit, service_type_code,"
+            " min_bandwidth_mbps, max_bandwidth_mbps, volume_bytes, latency_ms, jitter_ms, packet_loss_pct,"
+            " asr_pct, equipment_id, bill_period, is_adjustment)"
+            " SELECT %s, s.record_id, k.contract_id, k.rate_line_id, k.buyer_id, k.end_customer_id, %s, %s,"
+            " s.interval_start::timestamptz, s.interval_end::timestamptz, s.quantity::numeric, s.unit,"
+            " coalesce(s.service_type, ''), nullif(s.min_bandwidth_mbps, '')::numeric,"
+            " nullif(s.max_bandwidth_mbps, '')::numeric, nullif(s.volume_bytes, '')::bigint,"
+            " nullif(s.latency_ms, '')::numeric, nullif(s.jitter_ms, '')::numeric,"
+            " nullif(s.packet_loss_pct, '')::numeric, nullif(s.asr_pct, '')::numeric,"
+            " coalesce(s.equipment_id, ''), m.bill_period, m.is_adjustment"
+            " FROM usage_staging s"
+            " JOIN usage_keys k ON k.request = coalesce(s.request, '')"
+            " AND k.service_type = coalesce(s.service_type, '') AND k.unit = coalesce(s.unit, '')"
+            " AND k.end_customer = coalesce(s.end_customer, '')"
+            " JOIN usage_months m"
+            " ON m.month = date_trunc('month', s.interval_start::timestamptz AT TIME ZONE 'UTC')::date"
+            " ON CONFLICT (carrier_id, record_id) DO NOTHING",
+            [usage_import.carrier_id, usage_import.pk, usage_import.source],
+        )
+        result.inserted = cursor.rowcount
+        result.duplicates = result.total - result.inserted
+        if any(adj for _, adj in months.values()):
+            cursor.execute(
+                f"SELECT count(*) FROM {table} WHERE usage_import_id = %s AND is_adjustment",  # noqa: S608
+                [usage_import.pk],
+            )
+            result.adjustments = cursor.fetchone()[0]
+        _progress(usage_import.pk, "done", result.total, result.total)
+    return result
+
+
+# --- SQLite and anything else: the same rules in Python ----------------------------------------------
+
+
+def _parse_timestamp(value: str) -> datetime | None:
+    if not re.match(TIMESTAMP_RE, value):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _parse_number(value: str) -> Decimal | None:
+    if not re.match(NUMBER_RE, value):
+        return None
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        return None
+
+
+def _import_python(usage_import: UsageImport, text: str, header: list[str]) -> ImportResult:
+    result = ImportResult()
+    reader = csv.DictReader(io.StringIO(text))
+    parsed: list[tuple[int, dict[str, Any], tuple[str, str, str, str]]] = []
+    keys: dict[tuple[str, str, str, str], Resolved | str] = {}
+    for raw in reader:
+        line = reader.line_num
+        result.total += 1
+        row = {c: (raw.get(c) or "").strip() for c in COLUMNS}
+        problem: tuple[str, str] | None = None
+        start = _parse_timestamp(row["interval_start"])
+        end = _parse_timestamp(row["interval_end"])
+        quantity = _parse_number(row["quantity"])
+        if not row["record_id"]:
+            problem = ("record_id", "record_id is required.")
+        elif len(row["record_id"]) > 64:
+            problem = ("record_id", "record_id is longer than 64 characters.")
+        elif not row["request"]:
+            problem = ("request", "request is required.")
+        elif start is None:
+            problem = ("interval_start", "interval_start is not a date and time like 2026-10-01T00:00:00Z.")
+        elif end is None:
+            problem = ("interval_end", "interval_end is not a date and time like 2026-10-01T01:00:00Z.")
+        elif quantity is None:
+            problem = ("quantity", "quantity must be a number, 0 or more.")
+        elif not row["unit"]:
+            problem = ("unit", "unit is required.")
+        elif len(row["unit"]) > 20:
+            problem = ("unit", "unit is longer than 20 characters.")
+        else:
+            for c in DECIMALS:
+                if row[c] and _parse_number(row[c]) is None:
+                    problem = (c, f"{c} must be a number.")
+                    break
+            if problem is None and row["volume_bytes"] and not re.match(r"^[0-9]{1,18}$", row["volume_bytes"]):
+                problem = ("volume_bytes", "volume_bytes must be a whole number.")
+            if problem is None and len(row["equipment_id"]) > 64:
+                problem = ("equipment_id", "equipment_id is longer than 64 characters.")
+            if problem is None and end <= start:  # type: ignore[operator]
+                problem = ("interval_end", "interval_end must be after interval_start.")
+        key = (row["request"], row["service_type"], row["unit"], row["end_customer"])
+        if problem is None:
+            if key not in keys:
+                keys[key] = resolve_key(usage_import.carrier_id, *key)
+            if isinstance(keys[key], str):
+                problem = ("request", keys[key])  # type: ignore[assignment]
+        if problem is not None:
+            if len(result.errors) < MAX_ERRORS:
+                result.errors.append(_error(line, *problem))
+            continue
+        row["interval_start"], row["interval_end"], row["quantity"] = start, end, quantity
+        parsed.append((line, row, key))
+        if result.total % 5000 == 0:
+            _progress(usage_import.pk, "checking", result.total, 0)
+    if result.total == 0:
+        result.errors.append(_error(0, "", "The file has a header but no rows."))
+    if result.errors:
+        return result
+    months = bill_period_map({_month(r["interval_start"]) for _, r, _ in parsed})
+    existing: set[str] = set()
+    ids = [r["record_id"] for _, r, _ in parsed]
+    for i in range(0, len(ids), 900):
+        existing |= set(
+            UsageRecord.objects.filter(carrier_id=usage_import.carrier_id, record_id__in=ids[i : i + 900]).values_list(
+                "record_id", flat=True
+            )
+        )
+    seen: set[str] = set()
+    objects = []
+    for _, row, key in parsed:
+        if row["record_id"] in existing or row["record_id"] in seen:
+            result.duplicates += 1
+            continue
+        seen.add(row["record_id"])
+        resolved = keys[key]
+        assert isinstance(resolved, Resolved)  # noqa: S101  (errors returned above)
+        bill_period, adjustment = months[_month(row["interval_start"])]
+        result.adjustments += adjustment
+        objects.append(
+            UsageRecord(
+                carrier_id=usage_import.carrier_id,
+                record_id=row["record_id"],
+                contract_id=resolved.contract_id,
+                rate_line_id=resolved.rate_line_id,
+                buyer_id=resolved.buyer_id,
+                end_customer_id=resolved.end_customer_id,
+                usage_import_id=usage_import.pk,
+                source=usage_import.source,
+                interval_start=row["interval_start"],
+                interval_end=row["interval_end"],
+                quantity=row["quantity"],
+                unit=row["unit"],
+                service_type_code=row["service_type"],
+                min_bandwidth_mbps=_parse_number(row["min_bandwidth_mbps"]) if row["min_bandwidth_mbps"] else None,
+                max_bandwidth_mbps=_parse_number(row["max_bandwidth_mbps"]) if row["max_bandwidth_mbps"] else None,
+                volume_bytes=int(row["volume_bytes"]) if row["volume_bytes"] else None,
+                latency_ms=_parse_number(row["latency_ms"]) if row["latency_ms"] else None,
+                jitter_ms=_parse_number(row["jitter_ms"]) if row["jitter_ms"] else None,
+                packet_loss_pct=_parse_number(row["packet_loss_pct"]) if row["packet_loss_pct"] else None,
+                asr_pct=_parse_number(row["asr_pct"]) if row["asr_pct"] else None,
+                equipment_id=row["equipment_id"],
+                bill_period=bill_period,
+                is_adjustment=adjustment,
+            )
+        )
+    for i in range(0, len(objects), 2000):
+        UsageRecord.objects.bulk_create(objects[i : i + 2000])
+        _progress(usage_import.pk, "importing", min(i + 2000, len(objects)), len(objects))
+    result.inserted = len(objects)
+    return result
