@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ def _roles(membership: Membership) -> dict[str, bool]:
     return {
         "is_admin": membership.role == Membership.Role.ADMIN,
         "can_manage": membership.role in (Membership.Role.ADMIN, Membership.Role.SALES),
+        "is_billing": membership.role == Membership.Role.BILLING,
     }
 
 
@@ -529,7 +531,11 @@ def offer_import_template(request: AuthedHttpRequest) -> HttpResponse:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(forms.OfferForm.base_fields))
     writer.writeheader()
-    writer.writerows(TEMPLATE_ROWS)
+    today = timezone.localdate()
+    for row in TEMPLATE_ROWS:
+        # Dates from today, so the template imports as it is whenever it is downloaded.
+        until = (today + timedelta(days=365)).isoformat() if row["valid_until"] else ""
+        writer.writerow({**row, "valid_from": today.isoformat(), "valid_until": until})
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="standing-offers-template.csv"'
     return response

@@ -135,9 +135,9 @@ def test_retire_keeps_versions_and_stops_edits(cast, as_role) -> None:  # type: 
     assert offer.current_version.title.encode() in client.get(reverse("sellers:offer_list") + "?status=retired").content
 
 
-def test_a_frozen_offer_says_when_it_can_change(cast, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_no_offer_is_frozen_while_no_quote_session_exists(cast) -> None:  # type: ignore[no-untyped-def]
     offer = helpers.make_offer(cast.carrier_org, cast.seller_admin)
-    assert services.offer_frozen_until(offer) is None  # no quote sessions exist yet
+    assert services.offer_frozen_until(offer) is None
 
 
 def test_other_carrier_sees_nothing(cast, as_role) -> None:  # type: ignore[no-untyped-def]

@@ -45,3 +45,13 @@ def test_read_only_pages_hide_the_write_buttons_from_billing(cast) -> None:  # t
     assert b"Add coverage" not in client.get(reverse("sellers:coverage")).content
     sales = client_for(cast.seller_sales)
     assert b"Retire offer" in sales.get(reverse("sellers:offer_detail", args=[offer.pk])).content
+
+
+@pytest.mark.django_db
+def test_billing_staff_see_where_invoices_will_be(cast) -> None:  # type: ignore[no-untyped-def]
+    billing = member_of(cast.carrier_org, "billing", email="billing@carrier.test")
+    body = client_for(billing).get(reverse("sellers:dashboard")).content
+    assert b"No invoices or statements yet." in body and b"An admin of your organisation" in body
+    assert (
+        b"No invoices or statements yet." not in client_for(cast.seller_sales).get(reverse("sellers:dashboard")).content
+    )
