@@ -240,4 +240,3 @@ def dashboard_summary(*, organization: Organization) -> dict[str, object]:
         "join_requests": list(group_join_requests_for_lead(organization=organization)),
         "requests_sent": list(group_requests_sent_by_organization(organization=organization)),
     }
-

@@ -178,7 +178,11 @@ def site_create(
     _check_end_customer(organization, end_customer)
     if Site.objects.filter(organization=organization, name=fields.get("name"), archived_at__isnull=True).exists():
         raise DomainError("You already have a site with this name.")
-    site = Site.objects.create(organization=organization, end_customer=end_customer, **fields)
+    try:
+        with transaction.atomic():
+            site = Site.objects.create(organization=organization, end_customer=end_customer, **fields)
+    except IntegrityError as exc:  # a concurrent add took the name between the check and the insert
+        raise DomainError("You already have a site with this name.") from exc
     audit_record(
         actor=actor, action="site.create", obj=site, organization=organization, after={f: fields.get(f) for f in fields}
     )
@@ -204,7 +208,11 @@ def site_update(*, actor: User, site: Site, end_customer: EndCustomer | None = N
     before = {f: getattr(locked, f) for f in changed}
     for f in changed:
         setattr(locked, f, fields[f])
-    locked.save(update_fields=changed)
+    try:
+        with transaction.atomic():
+            locked.save(update_fields=changed)
+    except IntegrityError as exc:
+        raise DomainError("You already have a site with this name.") from exc
     audit_record(
         actor=actor,
         action="site.update",
@@ -303,7 +311,11 @@ def end_customer_create(*, actor: User, organization: Organization, **fields: An
     _require_reseller(organization)
     if EndCustomer.objects.filter(reseller=organization, reference=fields.get("reference")).exists():
         raise DomainError("Another end customer already has this reference.")
-    customer = EndCustomer.objects.create(reseller=organization, **fields)
+    try:
+        with transaction.atomic():
+            customer = EndCustomer.objects.create(reseller=organization, **fields)
+    except IntegrityError as exc:
+        raise DomainError("Another end customer already has this reference.") from exc
     audit_record(actor=actor, action="end_customer.create", obj=customer, organization=organization, after=fields)
     return customer
 
@@ -321,7 +333,11 @@ def end_customer_update(*, actor: User, customer: EndCustomer, **fields: Any) ->
         before = {f: getattr(locked, f) for f in changed}
         for f in changed:
             setattr(locked, f, fields[f])
-        locked.save(update_fields=changed)
+        try:
+            with transaction.atomic():
+                locked.save(update_fields=changed)
+        except IntegrityError as exc:
+            raise DomainError("Another end customer already has this reference.") from exc
         audit_record(
             actor=actor,
             action="end_customer.update",
@@ -366,7 +382,11 @@ def group_create(*, actor: User, organization: Organization, **fields: Any) -> t
     group = BuyingGroup(lead=org, created_by=actor, **fields)
     code = _new_join_code(group.reference)
     group.join_code_hash = make_password(code)
-    group.save()
+    try:
+        with transaction.atomic():
+            group.save()
+    except IntegrityError as exc:
+        raise DomainError("A group with this name already exists; choose another name.") from exc
     GroupMembership.objects.create(
         group=group,
         organization=org,
