@@ -1,0 +1,88 @@
+"""Concurrent clicks decide a join request once, and two imports of one file create its sites once (PostgreSQL)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import pytest
+from django.db import connection, connections
+
+from buyers import services
+from buyers.models import GroupMembership, Site
+from marketplace.services import DomainError
+from tests.buyers.conftest import make_group
+from tests.conftest import make_cast
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _needs_postgres() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite serialises writers and ignores SELECT ... FOR UPDATE")
+
+
+def _race(jobs: list[Callable[[], object]]) -> tuple[list[object], list[Exception]]:
+    barrier = threading.Barrier(len(jobs))
+    results: list[object] = []
+    errors: list[Exception] = []
+
+    def run(job: Callable[[], object]) -> None:
+        try:
+            barrier.wait()
+            results.append(job())
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return results, errors
+
+
+def test_approve_and_decline_at_once_decide_the_request_once() -> None:
+    _needs_postgres()
+    cast = make_cast()
+    group, code = make_group(cast.buyer_owner)
+    row = services.group_join_with_code(actor=cast.other_buyer, organization=cast.other_buyer_org, code=code)
+    jobs = [
+        lambda approve=approve: services.group_request_decide(actor=cast.buyer_owner, request=row, approve=approve)
+        for approve in (True, False, True, False)
+    ]
+    results, errors = _race(jobs)  # type: ignore[arg-type]
+    assert len(results) == 1 and len(errors) == 3
+    assert all(isinstance(e, DomainError) for e in errors), errors
+    row.refresh_from_db()
+    assert row.status in (GroupMembership.Status.ACTIVE, GroupMembership.Status.DECLINED)
+
+
+def test_the_same_file_imported_twice_at_once_creates_its_sites_once() -> None:
+    _needs_postgres()
+    cast = make_cast()
+    rows = [
+        {
+            "name": f"Shop {i}",
+            "street": "1 Rd",
+            "city": "Leeds",
+            "region": "",
+            "postcode": "LS1 1AA",
+            "country": "GB",
+            "contact_name": "",
+            "contact_phone": "",
+            "contact_email": "",
+            "notes": "",
+            "line": i + 2,
+        }
+        for i in range(50)
+    ]
+    jobs = [
+        lambda: services.site_import(actor=cast.buyer_owner, organization=cast.buyer_org, rows=rows) for _ in range(3)
+    ]
+    results, errors = _race(jobs)  # type: ignore[arg-type]
+    assert len(results) == 1 and len(errors) == 2
+    assert all(isinstance(e, DomainError) for e in errors), errors
+    assert Site.objects.filter(organization=cast.buyer_org).count() == 50
