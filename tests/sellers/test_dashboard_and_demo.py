@@ -33,7 +33,7 @@ def test_dashboard_shows_status_staff_criteria_and_offers_about_to_expire(cast, 
     assert "Verified" in body and cast.seller_sales.email in body and cast.seller_admin.email in body
     assert "Northern SMEs" in body and "Matches requests for" in body
     assert [o.current_version.title for o in response.context["expiring"]] == ["Ends soon"]
-    assert "No requests yet." in body
+    assert "Open the requests inbox" in body
 
 
 def test_dashboard_query_count_is_flat(cast, as_role, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
