@@ -97,7 +97,9 @@ def console_suspend(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         try:
             services.rfq_suspend(actor=request.user, rfq=rfq, reason=form.cleaned_data["reason"])
         except DomainError as exc:
-            form.add_error(None, str(exc))
+            # The request may have moved on (already suspended, awarded): say so above the page.
+            messages.error(request, str(exc))
+            return redirect("rfq:console_detail", pk=rfq.pk)
         else:
             messages.success(request, f"{rfq.reference} is suspended; every participant has been told why.")
             return redirect("rfq:console_detail", pk=rfq.pk)
