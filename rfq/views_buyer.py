@@ -83,7 +83,7 @@ def rfq_list(request: AuthedHttpRequest) -> HttpResponse:
 
 def _groups_led(org: Organization) -> QuerySet[Any] | None:
     led = groups_annotated().filter(lead=org)
-    return led.filter(is_qualified=True) if led.exists() else None
+    return led.filter(is_qualified=True) if led.exists() else None  # type: ignore[misc]
 
 
 def rfq_create(request: AuthedHttpRequest) -> HttpResponse:
@@ -456,11 +456,22 @@ def _step_schedule(request: AuthedHttpRequest, rfq: Rfq, context: dict[str, Any]
 
 
 def _sites_with_lines(rfq: Rfq) -> list[RfqSite]:
-    return list(
+    rfq_sites = list(
         rfq.rfq_sites.select_related("site", "organization", "confirmed_by")
         .prefetch_related("lines__service_type")
         .order_by("organization__name", "site__name")
     )
+    for rs in rfq_sites:
+        for line in rs.lines.all():
+            # The schema's labels and units, in its order, for the summary tables.
+            labels = {
+                f["name"]: f"{f.get('label') or f['name']}" + (f" ({f['unit']})" if f.get("unit") else "")
+                for f in line.service_type.features
+            }
+            line.feature_display = [  # type: ignore[attr-defined]
+                (labels.get(name, name), "yes" if value is True else value) for name, value in line.features.items()
+            ]
+    return rfq_sites
 
 
 def _step_review(request: AuthedHttpRequest, rfq: Rfq, context: dict[str, Any]) -> HttpResponse:
