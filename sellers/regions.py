@@ -69,19 +69,20 @@ def parse_areas(text: str) -> list[Area]:
 def format_areas(rows: object) -> str:
     """Write region rows (anything with country, region, postcode_prefix) back as the typed list."""
     grouped: dict[tuple[str, str], list[str]] = {}
+    whole: set[tuple[str, str]] = set()
     for row in rows:  # type: ignore[attr-defined]
         key = (row.country, row.region)
         grouped.setdefault(key, [])
         if row.postcode_prefix:
             grouped[key].append(row.postcode_prefix)
+        else:
+            whole.add(key)
     lines = []
     for (country, region), prefixes in grouped.items():
+        if (country, region) in whole:
+            lines.append(f"{country}, {region}" if region else country)
         if prefixes:
             lines.append(f"{country}, {region}, {' '.join(prefixes)}")
-        elif region:
-            lines.append(f"{country}, {region}")
-        else:
-            lines.append(country)
     return "\n".join(lines)
 
 
