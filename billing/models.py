@@ -164,19 +164,35 @@ class UsageImport(models.Model):
 class UsageRecord(models.Model):
     """One measured amount of service; resolved to its contract and rate line when imported.
 
-    References are plain integer columns without database constraints: the import query only writes
-    ids it joined from contracts, and the table is the hot path of both the import and the bill run.
+    References are plain integer columns without database constraints or indexes of their own: the import
+    query only writes ids it joined from contracts, and this table is the hot path of both the import and the
+    bill run, which need only the unique key and the (bill_period, rate_line) index.
     """
 
-    carrier = models.ForeignKey(Organization, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
-    record_id = models.CharField(max_length=64)
-    contract = models.ForeignKey(Contract, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
-    rate_line = models.ForeignKey(RateLine, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
-    buyer = models.ForeignKey(Organization, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
-    end_customer = models.ForeignKey(
-        "buyers.EndCustomer", null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    carrier = models.ForeignKey(
+        Organization, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
-    usage_import = models.ForeignKey(UsageImport, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    record_id = models.CharField(max_length=64)
+    contract = models.ForeignKey(
+        Contract, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    rate_line = models.ForeignKey(
+        RateLine, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    buyer = models.ForeignKey(
+        Organization, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    end_customer = models.ForeignKey(
+        "buyers.EndCustomer",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    usage_import = models.ForeignKey(
+        UsageImport, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
     source = models.CharField(max_length=10)
     interval_start = models.DateTimeField()
     interval_end = models.DateTimeField()

@@ -489,27 +489,9 @@ def bill_run_execute(*, period: date, actor: User | None = None, dry_run: bool =
         buyers = {o.pk: o for o in Organization.objects.filter(pk__in={b for b, _ in groups})}
         ordered = sorted(groups, key=lambda k: (buyers[k[0]].name.lower(), k[0], k[1]))
         _progress(period, "writing invoices", 0, len(ordered))
-        invoices = Invoice.objects.bulk_create(
-            [
-                Invoice(
-                    bill_run=run,
-                    period=period,
-                    buyer_id=buyer_id,
-                    group_key=key,
-                    end_customer_id=groups[(buyer_id, key)][0].contract.end_customer_id,
-                    carrier_id=(
-                        groups[(buyer_id, key)][0].contract.carrier_id if key.split(":")[2] != "all-carriers" else None
-                    ),
-                    currency=groups[(buyer_id, key)][0].contract.currency,
-                )
-                for buyer_id, key in ordered
-            ]
-        )
-        objects = []
-        totals: dict[str, Decimal] = defaultdict(Decimal)
-        for invoice, group in zip(invoices, ordered, strict=True):
-            # Lines grouped by request, then site, then kind.
-            group_lines = sorted(
+        # Lines are grouped by request, then site, then kind; totals are sums of lines rounded once each.
+        sorted_groups = {
+            group: sorted(
                 groups[group],
                 key=lambda dl: (
                     (dl.contract.rfq.reference if dl.contract.rfq else dl.contract.number),
@@ -518,31 +500,49 @@ def bill_run_execute(*, period: date, actor: User | None = None, dry_run: bool =
                     dl.description,
                 ),
             )
-            subtotal = ZERO
-            for position, dl in enumerate(group_lines):
-                commission = round_money(dl.amount * dl.contract.commission_percent / 100)
-                objects.append(
-                    InvoiceLine(
-                        invoice=invoice,
-                        contract=dl.contract,
-                        rate_line=dl.rate_line,
-                        carrier_id=dl.contract.carrier_id,
-                        kind=dl.kind,
-                        description=dl.description[:250],
-                        quantity=dl.quantity,
-                        unit=dl.unit,
-                        unit_price=dl.unit_price,
-                        amount=dl.amount,
-                        commission=commission,
-                        record_count=dl.record_count,
-                        position=position,
-                    )
+            for group in ordered
+        }
+        totals: dict[str, Decimal] = defaultdict(Decimal)
+        drafts = []
+        for buyer_id, key in ordered:
+            group_lines = sorted_groups[(buyer_id, key)]
+            first = group_lines[0].contract
+            subtotal = sum((dl.amount for dl in group_lines), ZERO)
+            totals[first.currency] += subtotal
+            drafts.append(
+                Invoice(
+                    bill_run=run,
+                    period=period,
+                    buyer_id=buyer_id,
+                    group_key=key,
+                    end_customer_id=first.end_customer_id,
+                    carrier_id=first.carrier_id if key.split(":")[2] != "all-carriers" else None,
+                    currency=first.currency,
+                    subtotal=subtotal,
+                    total=subtotal,
                 )
-                subtotal += dl.amount
-            invoice.subtotal = invoice.total = subtotal
-            totals[invoice.currency] += subtotal
-        InvoiceLine.objects.bulk_create(objects, batch_size=2000)
-        Invoice.objects.bulk_update(invoices, ["subtotal", "total"], batch_size=2000)
+            )
+        invoices = Invoice.objects.bulk_create(drafts, batch_size=2000)
+        objects = [
+            InvoiceLine(
+                invoice=invoice,
+                contract=dl.contract,
+                rate_line=dl.rate_line,
+                carrier_id=dl.contract.carrier_id,
+                kind=dl.kind,
+                description=dl.description[:250],
+                quantity=dl.quantity,
+                unit=dl.unit,
+                unit_price=dl.unit_price,
+                amount=dl.amount,
+                commission=round_money(dl.amount * dl.contract.commission_percent / 100),
+                record_count=dl.record_count,
+                position=position,
+            )
+            for invoice, group in zip(invoices, ordered, strict=True)
+            for position, dl in enumerate(sorted_groups[group])
+        ]
+        InvoiceLine.objects.bulk_create(objects, batch_size=5000)
         run.status = BillRun.Status.DRAFT
         run.finished_at = timezone.now()
         run.records_rated = records

@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, models
 
 from billing.models import BillRun, Contract, RateLine, UsageImport, UsageRecord
 
@@ -79,32 +79,74 @@ def _error(line: int, column: str, message: str) -> dict[str, Any]:
 
 def resolve_key(carrier_id: int, request: str, service_type: str, unit: str, end_customer: str) -> Resolved | str:
     """Find the contract and rate line a record belongs to, or say why not."""
-    contracts = list(
-        Contract.objects.filter(carrier_id=carrier_id).filter(number=request)
-        or Contract.objects.filter(carrier_id=carrier_id, rfq__reference=request)
-    )
-    if not contracts:
-        return f"You have no contract for {request!r}: use the request reference or the contract number."
-    if len(contracts) > 1:
-        numbers = ", ".join(c.number for c in contracts)
-        return f"{request} has several contracts with you ({numbers}): use the contract number instead."
-    contract = contracts[0]
-    lines = RateLine.objects.filter(contract=contract, usage_unit__iexact=unit)
-    if service_type:
-        lines = lines.filter(service_type__code=service_type)
-    line = lines.order_by("id").first()
-    if line is None:
-        what = f" for {service_type}" if service_type else ""
-        return f"Contract {contract.number} has no line billed per {unit!r}{what}."
-    end_customer_id = None
-    if end_customer:
-        from buyers.models import EndCustomer
+    key = (request, service_type, unit, end_customer)
+    return resolve_keys(carrier_id, {key})[key]
 
-        ec = EndCustomer.objects.filter(reseller_id=contract.buyer_id, reference=end_customer).first()
-        if ec is None:
-            return f"The buyer has no end customer with reference {end_customer!r}."
-        end_customer_id = ec.pk
-    return Resolved(contract.pk, line.pk, contract.buyer_id, end_customer_id)
+
+def resolve_keys(
+    carrier_id: int, keys: set[tuple[str, str, str, str]]
+) -> dict[tuple[str, str, str, str], Resolved | str]:
+    """Resolve many (request, service type, unit, end customer) keys with a handful of queries."""
+    from buyers.models import EndCustomer
+
+    requests = {k[0].strip() for k in keys}
+    by_number: dict[str, list[Contract]] = {}
+    by_reference: dict[str, list[Contract]] = {}
+    for contract in (
+        Contract.objects.filter(carrier_id=carrier_id)
+        .filter(models.Q(number__in=requests) | models.Q(rfq__reference__in=requests))
+        .select_related("rfq")
+    ):
+        by_number.setdefault(contract.number, []).append(contract)
+        if contract.rfq is not None:
+            by_reference.setdefault(contract.rfq.reference, []).append(contract)
+    contract_ids = {c.pk for group in (*by_number.values(), *by_reference.values()) for c in group}
+    lines: dict[int, list[tuple[int, str, str]]] = {}
+    for line_id, contract_id, unit, code in (
+        RateLine.objects.filter(contract_id__in=contract_ids)
+        .order_by("id")
+        .values_list("id", "contract_id", "usage_unit", "service_type__code")
+    ):
+        lines.setdefault(contract_id, []).append((line_id, unit.lower(), code))
+    end_customers = {
+        (ec.reseller_id, ec.reference): ec.pk
+        for ec in EndCustomer.objects.filter(reference__in={k[3].strip() for k in keys if k[3].strip()})
+    }
+    result: dict[tuple[str, str, str, str], Resolved | str] = {}
+    for key in keys:
+        request, service_type, unit, end_customer = (part.strip() for part in key)
+        if not request or not unit:
+            result[key] = "skip"
+            continue
+        contracts = by_number.get(request) or by_reference.get(request) or []
+        if not contracts:
+            result[key] = f"You have no contract for {request!r}: use the request reference or the contract number."
+            continue
+        if len(contracts) > 1:
+            numbers = ", ".join(sorted(c.number for c in contracts))
+            result[key] = f"{request} has several contracts with you ({numbers}): use the contract number instead."
+            continue
+        contract = contracts[0]
+        match = next(
+            (
+                line_id
+                for line_id, line_unit, code in lines.get(contract.pk, [])
+                if line_unit == unit.lower() and (not service_type or code == service_type)
+            ),
+            None,
+        )
+        if match is None:
+            what = f" for {service_type}" if service_type else ""
+            result[key] = f"Contract {contract.number} has no line billed per {unit!r}{what}."
+            continue
+        ec_id = None
+        if end_customer:
+            ec_id = end_customers.get((contract.buyer_id, end_customer))
+            if ec_id is None:
+                result[key] = f"The buyer has no end customer with reference {end_customer!r}."
+                continue
+        result[key] = Resolved(contract.pk, match, contract.buyer_id, ec_id)
+    return result
 
 
 def _month(value: datetime) -> date:
@@ -182,14 +224,9 @@ def _import_postgresql(usage_import: UsageImport, text: str, header: list[str]) 
             " ON COMMIT DROP"
         )
         rows: list[tuple[Any, ...]] = []
+        resolved = resolve_keys(usage_import.carrier_id, {tuple(k) for k in keys})  # type: ignore[misc]
         for request, service_type, unit, end_customer in keys:
-            found = (
-                resolve_key(
-                    usage_import.carrier_id, request.strip(), service_type.strip(), unit.strip(), end_customer.strip()
-                )
-                if request.strip() and unit.strip()
-                else "skip"
-            )
+            found = resolved[(request, service_type, unit, end_customer)]
             if isinstance(found, Resolved):
                 rows.append(
                     (
@@ -207,6 +244,9 @@ def _import_postgresql(usage_import: UsageImport, text: str, header: list[str]) 
             else:
                 rows.append((request, service_type, unit, end_customer, None, None, None, None, found))
         cursor.executemany("INSERT INTO usage_keys VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)", rows)
+        # Temporary tables have no statistics until analysed; without them the joins below go nested-loop.
+        cursor.execute("ANALYZE usage_staging")
+        cursor.execute("ANALYZE usage_keys")
 
         # One pass finds every bad row; the first problem of each row is reported.
         checks = [
@@ -271,6 +311,7 @@ def _import_postgresql(usage_import: UsageImport, text: str, header: list[str]) 
         cursor.executemany(
             "INSERT INTO usage_months VALUES (%s, %s, %s)", [(m, p, adj) for m, (p, adj) in months.items()]
         )
+        cursor.execute("ANALYZE usage_months")
         _progress(usage_import.pk, "importing", 0, result.total)
         table = UsageRecord._meta.db_table
         cursor.execute(
