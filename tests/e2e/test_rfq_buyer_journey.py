@@ -51,9 +51,11 @@ def test_buyer_builds_publishes_compares_and_splits_the_award(live_server, page,
 
     # Services: rows come in through htmx, one per site; a missing bandwidth is shown beside the field.
     expect(page.get_by_role("heading", name="Step 2: Services")).to_be_visible()
-    for site in ("Depot", "Head office", "Warehouse"):
+    for index, site in enumerate(("Depot", "Head office", "Warehouse")):
         page.get_by_label(f"Service to add at {site}").select_option(label="Broadband")
-        page.get_by_role("button", name="Add service").nth(["Depot", "Head office", "Warehouse"].index(site)).click()
+        # htmx fetches just the row; the page is not reloaded.
+        with page.expect_response(lambda r: "/edit/services/row/" in r.url):
+            page.get_by_role("button", name="Add service").nth(index).click()
     rows = page.locator(".service-row")
     expect(rows).to_have_count(3)
     page.get_by_label("Service to add at Warehouse").select_option(label="SIP trunking")
@@ -115,6 +117,10 @@ def test_buyer_builds_publishes_compares_and_splits_the_award(live_server, page,
     page.get_by_role("button", name="Compare bids").click()
     expect(page.get_by_text("Not comparable: 1 line not priced")).to_be_visible()
     shot("rfq-buyer-05-compare")
+    page.emulate_media(media="print")
+    expect(page.get_by_role("link", name="Download CSV")).to_be_hidden()
+    shot("rfq-buyer-05b-compare-print")
+    page.emulate_media(media="screen")
 
     page.get_by_role("button", name="Choose the winner").click()
     shot("rfq-buyer-06-split")
