@@ -141,3 +141,7 @@ TABLE.update(SELLERS_TABLE)
 from tests.security.access_rfq import RFQ_TABLE  # noqa: E402
 
 TABLE.update(RFQ_TABLE)
+
+from tests.security.access_billing import BILLING_TABLE  # noqa: E402
+
+TABLE.update(BILLING_TABLE)

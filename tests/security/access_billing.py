@@ -1,0 +1,124 @@
+"""Access rules for the billing app's URLs (see access_table_base.py for the vocabulary).
+
+Objects belong to the cast's buyer_org (contract, invoice) and carrier_org (usage import, settlement).
+Billing staff (moderator, billing agent) see all billing data; only the moderator records payments, issues
+notes, pays out settlements and sets commission (the agent gets 403). Carrier sales staff see contracts only
+(403 on usage, lines and settlements). Buyers see their own contracts and invoices; a carrier never sees an
+invoice. "billing:home" is declared in access_table.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import Cast
+from tests.security.access_table_base import SIGNED_IN, Entry, allow
+
+STAFF = ("moderator", "billing_agent")
+MODERATOR_WRITES = allow("moderator", forbidden=("billing_agent",))
+CARRIER_FINANCE = allow("seller_admin", "other_seller", *STAFF, forbidden=("seller_sales",))
+OWN_CARRIER_FINANCE = allow("seller_admin", *STAFF, forbidden=("seller_sales",))
+PERIOD = {"period": "2026-10"}
+
+
+def _contract(cast: Cast) -> dict[str, Any]:
+    from tests.billing import world
+
+    return {"pk": world.contract(cast).pk}
+
+
+def _invoice(cast: Cast) -> dict[str, Any]:
+    from tests.billing import world
+
+    built = world.build(cast, pdf=True)
+    assert built.invoice is not None
+    return {"pk": built.invoice.pk}
+
+
+def _invoice_no_pdf(cast: Cast) -> dict[str, Any]:
+    from tests.billing import world
+
+    built = world.build(cast)
+    assert built.invoice is not None
+    return {"pk": built.invoice.pk}
+
+
+def _import(cast: Cast) -> dict[str, Any]:
+    from tests.billing import world
+
+    return {"pk": world.build(cast, finalize=False).usage_import.pk}
+
+
+def _settlement(cast: Cast) -> dict[str, Any]:
+    from tests.billing import world
+
+    built = world.build(cast, pdf=True)
+    assert built.settlement is not None
+    return {"pk": built.settlement.pk}
+
+
+def _settlement_no_pdf(cast: Cast) -> dict[str, Any]:
+    from tests.billing import world
+
+    built = world.build(cast)
+    assert built.settlement is not None
+    return {"pk": built.settlement.pk}
+
+
+def _make_reseller(cast: Cast) -> None:
+    from buyers.models import BuyerProfile
+
+    BuyerProfile.objects.update_or_create(organization=cast.buyer_org, defaults={"is_reseller": True})
+
+
+BILLING_TABLE: dict[str, Entry] = {
+    # Billing staff: bill runs, commission, payments, the ledger.
+    "billing:bill_run_choose": Entry(allow(*STAFF), query="?period=2026-10"),
+    "billing:bill_run": Entry(allow(*STAFF), kwargs=lambda c: PERIOD),
+    "billing:bill_run_progress": Entry(allow(*STAFF), kwargs=lambda c: PERIOD),
+    "billing:bill_run_preview": Entry(allow(*STAFF), kwargs=lambda c: PERIOD, method="POST"),
+    "billing:bill_run_execute": Entry(allow(*STAFF), kwargs=lambda c: PERIOD, method="POST"),
+    "billing:bill_run_finalize": Entry(
+        allow(*STAFF), kwargs=lambda c: PERIOD, method="POST", note="without the confirmation: 400, nothing issued"
+    ),
+    "billing:commission_list": Entry(allow(*STAFF)),
+    "billing:commission_set": Entry(
+        MODERATOR_WRITES, kwargs=lambda c: {"pk": c.carrier_org.pk}, method="POST", data=lambda c: {"percent": "7"}
+    ),
+    "billing:payment_list": Entry(allow(*STAFF)),
+    "billing:payment_create": Entry(MODERATOR_WRITES, method="POST", note="empty form: 400"),
+    "billing:payment_import": Entry(MODERATOR_WRITES, method="POST", note="no file: 400"),
+    "billing:ledger": Entry(allow(*STAFF)),
+    # Contracts: every buyer and carrier lists its own; the detail only to its parties and staff.
+    "billing:contract_list": Entry(SIGNED_IN),
+    "billing:contract_detail": Entry(
+        allow("buyer_owner", "buyer_member", "seller_admin", "seller_sales", *STAFF), kwargs=_contract
+    ),
+    # Invoices: the buyer's own and staff; carriers never see a buyer's invoice.
+    "billing:invoice_list": Entry(allow("buyer_owner", "buyer_member", "other_buyer", *STAFF)),
+    "billing:invoice_detail": Entry(allow("buyer_owner", "buyer_member", *STAFF), kwargs=_invoice_no_pdf),
+    "billing:invoice_pdf": Entry(allow("buyer_owner", "buyer_member", *STAFF), kwargs=_invoice),
+    "billing:note_create": Entry(
+        MODERATOR_WRITES, kwargs=_invoice_no_pdf, method="POST", note="empty form: 400, no note issued"
+    ),
+    # Usage: the carrier's admin and billing staff, and billing staff for every carrier.
+    "billing:usage_import_list": Entry(CARRIER_FINANCE),
+    "billing:usage_import_create": Entry(CARRIER_FINANCE, method="POST", note="no file: 400"),
+    "billing:usage_format": Entry(CARRIER_FINANCE),
+    "billing:usage_import_detail": Entry(OWN_CARRIER_FINANCE, kwargs=_import),
+    "billing:usage_import_progress": Entry(OWN_CARRIER_FINANCE, kwargs=_import),
+    # Settlements and the lines a carrier supplied.
+    "billing:settlement_list": Entry(CARRIER_FINANCE),
+    "billing:settlement_detail": Entry(OWN_CARRIER_FINANCE, kwargs=_settlement_no_pdf),
+    "billing:settlement_statement": Entry(OWN_CARRIER_FINANCE, kwargs=_settlement),
+    "billing:settlement_mark_paid": Entry(
+        allow("moderator", forbidden=("billing_agent", "seller_admin", "seller_sales")),
+        kwargs=_settlement_no_pdf,
+        method="POST",
+        note="no reference: 400",
+    ),
+    "billing:carrier_lines": Entry(allow("seller_admin", "other_seller", forbidden=("seller_sales",))),
+    # Resellers: usage and charges per end customer.
+    "billing:reseller_usage": Entry(allow("buyer_owner", "buyer_member"), setup=_make_reseller),
+    "billing:reseller_usage_csv": Entry(allow("buyer_owner", "buyer_member"), setup=_make_reseller),
+}
