@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -10,12 +10,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from buyers.models import BuyingGroup, Site
 from marketplace.models import Organization, ServiceType
 from rfq.models import Rfq
 
-SORTS = (("", "Order of submission"), ("total", "Whole-term total, cheapest first"))
+# Deadlines further out than this are typing mistakes (and year 9999 would overflow date arithmetic).
+MAX_AHEAD = timedelta(days=730)
 
 
 def user_zone(name: str | None) -> tzinfo:
@@ -175,6 +177,11 @@ class ScheduleStepForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         bid, decision = data.get("bid_deadline"), data.get("decision_deadline")
+        horizon = timezone.now() + MAX_AHEAD
+        if bid and bid > horizon:
+            self.add_error("bid_deadline", "Choose a bid deadline within the next two years.")
+        if decision and decision > horizon + MAX_AHEAD:
+            self.add_error("decision_deadline", "Choose a decision deadline within two years of the bid deadline.")
         if bid and decision and decision <= bid:
             self.add_error("decision_deadline", "The decision deadline must come after the bid deadline.")
         return data
@@ -196,7 +203,12 @@ class AddendumForm(forms.Form):
 
     def clean_new_deadline(self) -> datetime | None:
         value = self.cleaned_data.get("new_deadline")
-        return value.replace(tzinfo=self.zone) if value else None
+        if value is None:
+            return None
+        value = value.replace(tzinfo=self.zone)
+        if value > timezone.now() + MAX_AHEAD:
+            raise ValidationError("Choose a deadline within the next two years.")
+        return value
 
 
 class CancelForm(forms.Form):

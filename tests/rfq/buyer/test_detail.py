@@ -60,6 +60,10 @@ def test_addendum_shows_the_minimum_and_moves_the_deadline(cast) -> None:
         client.post(reverse("rfq:addendum_create", args=[rfq.pk]), {"description": "", "new_deadline": "x"}).status_code
         == 400
     )
+    far = client.post(
+        reverse("rfq:addendum_create", args=[rfq.pk]), {"description": "x", "new_deadline": "9999-12-31T23:59"}
+    )
+    assert far.status_code == 400 and "within the next two years" in far.content.decode()
     later = (rfq.bid_deadline + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")  # the cast's zone is UTC
     ok = client.post(
         reverse("rfq:addendum_create", args=[rfq.pk]), {"description": "More sites", "new_deadline": later}

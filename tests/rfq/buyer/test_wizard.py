@@ -292,6 +292,8 @@ def test_schedule_step_bad_input(cast) -> None:
         {"bid_deadline": soon, "decision_deadline": later, "term_months": "12"},
         {"bid_deadline": later, "decision_deadline": "", "term_months": "0"},
         {"bid_deadline": later, "decision_deadline": later, "term_months": "121"},
+        {"bid_deadline": "9999-12-31T23:59", "decision_deadline": "9999-12-31T23:59", "term_months": "12"},
+        {"bid_deadline": later, "decision_deadline": "9999-12-31T23:59", "term_months": "12"},
     ]
     for data in cases:
         response = client.post(step(rfq, "schedule"), data)
