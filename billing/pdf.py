@@ -30,7 +30,7 @@ def invoice_pdf_bytes(invoice: Invoice) -> bytes:
 @transaction.atomic
 def invoice_publish(*, invoice_id: int) -> str:
     """Render, store and e-mail an issued invoice; running it again sends nothing twice."""
-    invoice = Invoice.objects.select_for_update().select_related("buyer").get(pk=invoice_id)
+    invoice = Invoice.objects.select_for_update(of=("self",)).select_related("buyer").get(pk=invoice_id)
     if invoice.status == Invoice.Status.DRAFT:
         return "draft"
     if not invoice.pdf:
@@ -62,7 +62,7 @@ def settlement_statement_render(*, settlement_id: int) -> str:
     """Render the carrier's settlement statement once."""
     from billing.selectors import settlement_context
 
-    settlement = Settlement.objects.select_for_update().select_related("carrier").get(pk=settlement_id)
+    settlement = Settlement.objects.select_for_update(of=("self",)).select_related("carrier").get(pk=settlement_id)
     if not settlement.statement_pdf:
         data = _pdf("billing/pdf/statement.html", settlement_context(settlement))
         settlement.statement_pdf.save(f"statement-{settlement.period:%Y-%m}.pdf", ContentFile(data), save=False)

@@ -426,7 +426,10 @@ def invitation_create(
 
 
 def _locked_invitation(invitation: Invitation) -> Invitation:
-    return Invitation.objects.select_for_update().select_related("organization", "user").get(pk=invitation.pk)
+    # Lock only the invitation: PostgreSQL refuses FOR UPDATE on the nullable side of the join to user.
+    return (
+        Invitation.objects.select_for_update(of=("self",)).select_related("organization", "user").get(pk=invitation.pk)
+    )
 
 
 @transaction.atomic
@@ -504,7 +507,9 @@ def user_choose_password(*, user: User, password: str) -> User:
 
 
 def _locked_membership(membership: Membership) -> Membership:
-    return Membership.objects.select_for_update().select_related("organization", "user").get(pk=membership.pk)
+    return (
+        Membership.objects.select_for_update(of=("self",)).select_related("organization", "user").get(pk=membership.pk)
+    )
 
 
 def _managers_left(org: Organization, excluding: Membership) -> int:

@@ -490,7 +490,9 @@ def rfq_send_summary(*, rfq_id: int, carrier_id: int) -> bool:
     from rfq.pdf import rfq_summary_pdf
 
     invitation = (
-        RfqInvitation.objects.select_for_update().select_related("rfq").get(rfq_id=rfq_id, carrier_id=carrier_id)
+        RfqInvitation.objects.select_for_update(of=("self",))
+        .select_related("rfq")
+        .get(rfq_id=rfq_id, carrier_id=carrier_id)
     )
     if invitation.summary_sent_at is not None:
         return False
@@ -545,7 +547,7 @@ def invitation_mark_viewed(*, actor: User, invitation: RfqInvitation) -> RfqInvi
 @transaction.atomic
 def invitation_respond(*, actor: User, invitation: RfqInvitation, intends: bool, reason: str = "") -> RfqInvitation:
     """Say the carrier intends to bid, or decline with a reason."""
-    inv = RfqInvitation.objects.select_for_update().select_related("rfq").get(pk=invitation.pk)
+    inv = RfqInvitation.objects.select_for_update(of=("self",)).select_related("rfq").get(pk=invitation.pk)
     _require_carrier_staff(actor, inv.carrier_id)
     _require_before_deadline(inv.rfq)
     if not intends and not reason.strip():
@@ -590,7 +592,7 @@ def question_ask(*, actor: User, invitation: RfqInvitation, text: str) -> Questi
 @transaction.atomic
 def question_answer(*, actor: User, question: Question, answer: str) -> Question:
     """Answer a question; the answer goes to every invited carrier without naming who asked."""
-    q = Question.objects.select_for_update().select_related("rfq").get(pk=question.pk)
+    q = Question.objects.select_for_update(of=("self",)).select_related("rfq").get(pk=question.pk)
     _require_buyer_member(actor, q.rfq)
     if q.rfq.status not in (S.OPEN,):
         raise DomainError("Questions can only be answered while the request is open.")
@@ -702,7 +704,7 @@ def digest_of(content: dict[str, Any]) -> str:
 @transaction.atomic
 def bid_save_draft(*, actor: User, invitation: RfqInvitation, lines: list[dict[str, Any]], notes: str = "") -> Bid:
     """Save the carrier's prices as a draft: [{rfq_line, monthly_charge, one_time_charge, ...}]."""
-    inv = RfqInvitation.objects.select_for_update().select_related("rfq").get(pk=invitation.pk)
+    inv = RfqInvitation.objects.select_for_update(of=("self",)).select_related("rfq").get(pk=invitation.pk)
     _require_carrier_staff(actor, inv.carrier_id)
     _require_before_deadline(inv.rfq)
     bid, _ = Bid.objects.get_or_create(
@@ -744,7 +746,7 @@ def bid_save_draft(*, actor: User, invitation: RfqInvitation, lines: list[dict[s
 @transaction.atomic
 def bid_submit(*, actor: User, bid: Bid) -> BidRevision:
     """Submit (or re-confirm) the bid; a new revision is kept with its SHA-256 receipt."""
-    bid = Bid.objects.select_for_update().select_related("rfq").get(pk=bid.pk)
+    bid = Bid.objects.select_for_update(of=("self",)).select_related("rfq").get(pk=bid.pk)
     _require_carrier_staff(actor, bid.carrier_id)
     _require_before_deadline(bid.rfq)
     if not bid.lines.exists():
@@ -782,7 +784,7 @@ def bid_submit(*, actor: User, bid: Bid) -> BidRevision:
 @transaction.atomic
 def bid_withdraw(*, actor: User, bid: Bid) -> Bid:
     """Withdraw a bid before the deadline; its revisions stay on record."""
-    bid = Bid.objects.select_for_update().select_related("rfq").get(pk=bid.pk)
+    bid = Bid.objects.select_for_update(of=("self",)).select_related("rfq").get(pk=bid.pk)
     _require_carrier_staff(actor, bid.carrier_id)
     _require_before_deadline(bid.rfq)
     if bid.status == Bid.Status.WITHDRAWN:
@@ -1178,7 +1180,7 @@ def bid_attachment_add(*, actor: User, bid: Bid, file: UploadedFile) -> BidAttac
     """Attach a PDF, PNG or JPEG to the carrier's bid before the deadline (checked by content)."""
     from marketplace.uploads import safe_filename, validate_upload
 
-    bid = Bid.objects.select_for_update().select_related("rfq").get(pk=bid.pk)
+    bid = Bid.objects.select_for_update(of=("self",)).select_related("rfq").get(pk=bid.pk)
     _require_carrier_staff(actor, bid.carrier_id)
     _require_before_deadline(bid.rfq)
     content_type = validate_upload(file)
