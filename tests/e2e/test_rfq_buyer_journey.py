@@ -113,6 +113,8 @@ def test_buyer_builds_publishes_compares_and_splits_the_award(live_server, page,
     builders.past_deadline(rfq, open_bids=False)
 
     page.get_by_role("link", name="Requests", exact=True).click()
+    expect(page.get_by_text("Bids opened", exact=True)).to_be_visible()  # the clock decides, not the task
+    shot("rfq-buyer-04b-list")
     page.get_by_role("link", name="Offices and depot 2027").click()
     page.get_by_role("button", name="Compare bids").click()
     expect(page.get_by_text("Not comparable: 1 line not priced")).to_be_visible()
