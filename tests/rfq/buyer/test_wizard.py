@@ -339,3 +339,35 @@ def test_unknown_step_and_other_buyers(cast) -> None:
     assert client_for(cast.buyer_owner).get(reverse("rfq:step", args=[rfq.pk, "nope"])).status_code == 404
     assert client_for(cast.other_buyer).get(step(rfq, "sites")).status_code == 404
     assert client_for(cast.seller_admin).get(step(rfq, "sites")).status_code == 404
+
+
+JUNK = {
+    "title": "x" * 500,
+    "sites": ["-1", "abc"],
+    "rows": ["r1", "l999999", "../../etc"],
+    "r1-rfq_site": "1e9",
+    "r1-service_type": "NaN",
+    "add": "abc",
+    "remove": "",
+    "currency": "€€€",
+    "payment_terms_days": "1e99",
+    "visibility": "everyone",
+    "carriers": ["0"],
+    "bid_deadline": "2027-02-30T25:61",
+    "decision_deadline": "\x00",
+    "desired_start": "yesterday",
+    "term_months": "-1",
+}
+
+
+def test_junk_on_every_step_is_refused_without_a_server_error(cast) -> None:
+    rfq = builders.draft(cast.buyer_owner)
+    client = client_for(cast.buyer_owner)
+    before = list(rfq.lines.values_list("pk", "quantity", "features"))
+    for name in services.WIZARD_STEPS:
+        response = client.post(step(rfq, name), JUNK)
+        assert response.status_code < 500, name
+        assert client.get(step(rfq, name), {"page": "x", "sort": "x"}).status_code == 200
+    assert list(rfq.lines.values_list("pk", "quantity", "features")) == before
+    rfq.refresh_from_db()
+    assert rfq.title == "Offices 2027" and rfq.status == Rfq.Status.DRAFT
