@@ -122,7 +122,7 @@ class PaymentForm(forms.Form):
     buyer = forms.ModelChoiceField(queryset=Organization.objects.none(), empty_label="Choose a buyer")
     amount = forms.DecimalField(max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
     currency = forms.CharField(max_length=3, initial="GBP")
-    received_on = forms.DateField(label="Received on", widget=forms.DateInput(attrs={"type": "date"}))
+    received_on = forms.DateField(label="Received on", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     reference = forms.CharField(max_length=80, help_text="The bank's reference for the transfer.")
     invoice = forms.ModelChoiceField(
         queryset=Invoice.objects.none(),

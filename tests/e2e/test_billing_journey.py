@@ -1,0 +1,121 @@
+"""Billing in the browser: a carrier uploads usage, a moderator previews and finalises the month, the buyer
+downloads the invoice, the moderator records the payment, the carrier sees its settlement statement."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from billing.models import Invoice, Settlement
+from tests.billing import world
+from tests.billing.conftest import usage_csv
+from tests.conftest import make_cast
+from tests.e2e.conftest import SCREENSHOTS, sign_in
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _page_for(browser, base: str, email: str):  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 1280, "height": 860}, accept_downloads=True)
+    sign_in(page, base, email, PASSWORD)
+    return page
+
+
+def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"billing-{name}.png"), full_page=True)
+
+
+def test_usage_to_invoice_to_payment_to_settlement(live_server, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cast = make_cast()
+    world.contract(cast)
+    base = live_server.url
+
+    # The carrier uploads October's usage: a bad file first (nothing saved, every bad row listed), then a good one.
+    carrier = _page_for(browser, base, cast.seller_admin.email)
+    carrier.get_by_role("link", name="Billing").click()
+    carrier.get_by_role("link", name="Usage uploads").click()
+    bad = usage_csv([("x1", "CT-ACME01", "12/10/2026", "2026-10-13T00:00:00Z", "5", "GB"), ("x2", "NOPE", *world.ROWS[0][2:])])
+    carrier.get_by_label("Usage file (CSV)").set_input_files({"name": "bad.csv", "mimeType": "text/csv", "buffer": bad})
+    carrier.get_by_role("button", name="Upload and import").click()
+    expect(carrier.get_by_text("nothing was imported")).to_be_visible()
+    expect(carrier.get_by_role("cell", name="interval_start", exact=True)).to_be_visible()
+    _shot(carrier, "01-usage-refused")
+    carrier.get_by_role("link", name="← All uploads").click()
+    good = usage_csv(world.ROWS)
+    carrier.get_by_label("Usage file (CSV)").set_input_files({"name": "october.csv", "mimeType": "text/csv", "buffer": good})
+    carrier.get_by_role("button", name="Upload and import").click()
+    expect(carrier.get_by_text("Imported 3 record(s)")).to_be_visible()
+    _shot(carrier, "02-usage-imported")
+    carrier.get_by_role("link", name="← All uploads").click()
+    carrier.get_by_label("Usage file (CSV)").set_input_files({"name": "again.csv", "mimeType": "text/csv", "buffer": good})
+    carrier.get_by_role("button", name="Upload and import").click()
+    expect(carrier.get_by_text(re.compile("already imported"))).to_be_visible()
+
+    # The moderator previews October (nothing written), runs it, reviews the drafts and finalises.
+    moderator = _page_for(browser, base, cast.moderator.email)
+    moderator.goto(base + "/billing/")
+    moderator.get_by_label("Billing period").fill("2026-10")
+    moderator.get_by_role("button", name="Open the period").click()
+    expect(moderator.get_by_role("heading", name="Bill run: October 2026")).to_be_visible()
+    moderator.get_by_role("button", name=re.compile("Preview")).click()
+    expect(moderator.get_by_role("heading", name="Preview")).to_be_visible()
+    expect(moderator.get_by_role("cell", name="Acme Test Logistics")).to_be_visible()
+    assert not Invoice.objects.exists()
+    _shot(moderator, "03-preview")
+    moderator.get_by_role("button", name="Run the month").click()
+    expect(moderator.get_by_role("heading", name=re.compile("Draft invoices"))).to_be_visible()
+    _shot(moderator, "04-drafts")
+    moderator.get_by_label(re.compile("I have reviewed the drafts")).check()
+    moderator.get_by_role("button", name="Finalise and issue the invoices").click()
+    expect(moderator.get_by_text(re.compile("is finalised: 1 invoice"))).to_be_visible()
+    expect(moderator.get_by_text(re.compile("Corrections go through credit or debit notes"))).to_be_visible()
+    _shot(moderator, "05-finalised")
+    invoice = Invoice.objects.get()
+    assert invoice.number and invoice.pdf
+
+    # The buyer finds the invoice in the portal and downloads the PDF.
+    buyer = _page_for(browser, base, cast.buyer_member.email)
+    buyer.get_by_role("link", name="Billing").click()
+    expect(buyer.get_by_role("link", name=invoice.number)).to_be_visible()
+    _shot(buyer, "06-buyer-invoices")
+    buyer.get_by_role("link", name=invoice.number).click()
+    expect(buyer.get_by_role("heading", name=re.compile(f"Invoice {invoice.number}"))).to_be_visible()
+    _shot(buyer, "07-buyer-invoice")
+    with buyer.expect_download() as download:
+        buyer.get_by_role("button", name="Download PDF").click()
+    pdf = tmp_path / "invoice.pdf"
+    download.value.save_as(pdf)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert invoice.number in text and f"{invoice.total} GBP" in text
+
+    # The moderator records the buyer's transfer against the invoice; the invoice is paid.
+    moderator.goto(base + "/billing/payments/")
+    moderator.get_by_label("Buyer").select_option(label="Acme Test Logistics")
+    moderator.get_by_label("Amount").fill(str(invoice.total))
+    moderator.get_by_label("Reference").fill("BANK-2026-11-0042")
+    moderator.get_by_label("Invoice").select_option(value=str(invoice.pk))
+    moderator.get_by_role("button", name="Record the payment").click()
+    expect(moderator.get_by_text("Payment BANK-2026-11-0042")).to_be_visible()
+    _shot(moderator, "08-payment-recorded")
+    invoice.refresh_from_db()
+    assert invoice.status == Invoice.Status.PAID
+
+    # The carrier sees its settlement for October and downloads the statement.
+    carrier.get_by_role("link", name="Billing").click()
+    carrier.get_by_role("link", name="Settlements").click()
+    settlement = Settlement.objects.get(carrier=cast.carrier_org)
+    carrier.get_by_role("link", name="October 2026").click()
+    expect(carrier.get_by_text(f"{settlement.net} GBP").first).to_be_visible()
+    _shot(carrier, "09-carrier-settlement")
+    with carrier.expect_download() as statement:
+        carrier.get_by_role("button", name=re.compile("Download the statement")).click()
+    path = tmp_path / "statement.pdf"
+    statement.value.save_as(path)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert str(settlement.net) in text and invoice.number in text
