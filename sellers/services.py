@@ -309,12 +309,14 @@ def offer_frozen_until(offer: StandingOffer) -> datetime | None:
     return None
 
 
-def _refuse_if_frozen(offer: StandingOffer) -> None:
+def offer_change_refusal(offer: StandingOffer) -> str | None:
+    """Say why the offer cannot be changed or retired now, or None when it can."""
+    if offer.status != StandingOffer.Status.ACTIVE:
+        return "A retired offer cannot be changed."
     until = offer_frozen_until(offer)
     if until is not None:
-        raise DomainError(
-            f"A buyer is considering this offer in an open quote session; you can change it after {until:%H:%M} UTC."
-        )
+        return f"A buyer is considering this offer in an open quote session; you can change it after {until:%H:%M} UTC."
+    return None
 
 
 def _write_version(*, actor: User, offer: StandingOffer, terms: dict[str, Any], number: int) -> OfferVersion:
@@ -369,9 +371,9 @@ def standing_offer_create(
 def standing_offer_revise(*, actor: User, offer: StandingOffer, terms: dict[str, Any]) -> OfferVersion:
     """Record new terms as the next version; earlier versions stay as they were."""
     locked = StandingOffer.objects.select_for_update().get(pk=offer.pk)
-    if locked.status != StandingOffer.Status.ACTIVE:
-        raise DomainError("A retired offer cannot be changed.")
-    _refuse_if_frozen(locked)
+    refusal = offer_change_refusal(locked)
+    if refusal:
+        raise DomainError(refusal)
     current = OfferVersion.objects.prefetch_related("rates", "regions").get(
         offer=locked, pk=locked.current_version_id or 0
     )
@@ -397,7 +399,9 @@ def standing_offer_retire(*, actor: User, offer: StandingOffer) -> StandingOffer
     locked = StandingOffer.objects.select_for_update().get(pk=offer.pk)
     if locked.status == StandingOffer.Status.RETIRED:
         raise DomainError("This offer is already retired.")
-    _refuse_if_frozen(locked)
+    refusal = offer_change_refusal(locked)
+    if refusal:
+        raise DomainError(refusal)
     locked.status = StandingOffer.Status.RETIRED
     locked.retired_at = timezone.now()
     locked.save(update_fields=["status", "retired_at"])

@@ -435,6 +435,10 @@ def offer_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 
 def offer_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     offer = selectors.offer_get_for_member(user=request.user, pk=pk, write=True)
+    refusal = services.offer_change_refusal(offer)
+    if refusal:
+        messages.error(request, refusal)
+        return redirect("sellers:offer_detail", pk=offer.pk)
     form = forms.OfferForm(request.POST or None, initial=_terms_initial(offer))
     form.fields["service_type"].disabled = True  # a different service is a different offer
     if request.method == "POST" and form.is_valid():

@@ -128,9 +128,13 @@ def test_retire_keeps_versions_and_stops_edits(cast, as_role) -> None:  # type: 
     client.post(reverse("sellers:offer_retire", args=[offer.pk]))
     offer.refresh_from_db()
     assert offer.status == "retired" and offer.retired_at is not None and offer.versions.count() == 1
-    response = client.post(reverse("sellers:offer_edit", args=[offer.pk]), helpers.offer_post_data(title="New"))
-    assert response.status_code == 400 and b"retired offer cannot be changed" in response.content
+    response = client.post(
+        reverse("sellers:offer_edit", args=[offer.pk]), helpers.offer_post_data(title="New"), follow=True
+    )
+    assert b"retired offer cannot be changed" in response.content
     assert offer.versions.count() == 1
+    with pytest.raises(services.DomainError, match="retired"):
+        services.standing_offer_revise(actor=cast.seller_admin, offer=offer, terms=helpers.terms(title="New"))
     assert b"No standing offers" in client.get(reverse("sellers:offer_list")).content
     assert offer.current_version.title.encode() in client.get(reverse("sellers:offer_list") + "?status=retired").content
 
