@@ -38,7 +38,11 @@ def console_list(request: AuthedHttpRequest) -> HttpResponse:
     if filters.get("q"):
         q = filters["q"]
         queryset = queryset.filter(
-            Q(reference__icontains=q) | Q(title__icontains=q) | Q(buyer__name__icontains=q) | Q(buyer__alias__iexact=q)
+            Q(reference__icontains=q)
+            | Q(title__icontains=q)
+            | Q(buyer__name__icontains=q)
+            | Q(buyer__trading_name__icontains=q)
+            | Q(buyer__alias__iexact=q)
         )
     page = Paginator(queryset.order_by("-created_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "rfq/console/list.html", {"form": form, "page": page, "filtered": any(filters.values())})

@@ -38,7 +38,7 @@ def test_two_carriers_bid_anonymously_and_check_their_digests(live_server, page,
 
     # Carrier one finds the request in its inbox: the buyer is only an alias.
     sign_in(page, base, cast.seller_sales.email, PASSWORD)
-    page.get_by_role("link", name="Requests").click()
+    page.get_by_role("link", name="Requests", exact=True).click()
     expect(page.get_by_role("heading", name="Requests for quote")).to_be_visible()
     expect(page.get_by_role("cell", name=alias)).to_be_visible()
     shot("rfq-seller-01-inbox")

@@ -50,7 +50,7 @@ def test_list_pages_and_pins_its_query_count(cast, rfq, django_assert_max_num_qu
         clone.save()
     client = client_for(cast.moderator)
     client.get(LIST)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(6):
         response = client.get(LIST)
     assert "Page 1 of 2" in response.content.decode()
 
