@@ -1,0 +1,117 @@
+"""Who sees what in billing: carriers see only their own lines, billing agents never reach requests, list pages
+keep their query counts."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from tests.billing import world
+from tests.billing.conftest import make_contract
+from tests.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def test_carrier_sees_its_lines_never_another_carriers_or_the_whole_invoice(cast) -> None:  # type: ignore[no-untyped-def]
+    world.contract(cast)
+    make_contract(
+        cast.buyer_org,
+        cast.other_carrier_org,
+        number="CT-OTHER9",
+        start=date(2026, 9, 1),
+        end=date(2027, 9, 1),
+        lines=[{"code": "data-mpls", "description": "Secret MPLS by the other carrier", "monthly_charge": Decimal("77.00")}],
+    )
+    world.build(cast)
+    mine = client_for(cast.seller_admin).get(reverse("billing:carrier_lines")).content.decode()
+    assert "Leased line at Leeds office" in mine and "Secret MPLS" not in mine
+    theirs = client_for(cast.other_seller).get(reverse("billing:carrier_lines")).content.decode()
+    assert "Secret MPLS" in theirs and "Leased line" not in theirs
+    assert client_for(cast.seller_admin).get(reverse("billing:invoice_list")).status_code == 404
+    assert client_for(cast.seller_sales).get(reverse("billing:carrier_lines")).status_code == 403
+
+
+def test_sales_staff_read_contracts_but_no_money(cast) -> None:  # type: ignore[no-untyped-def]
+    built = world.build(cast)
+    assert built.settlement is not None
+    sales = client_for(cast.seller_sales)
+    assert sales.get(reverse("billing:contract_detail", args=[built.contract.pk])).status_code == 200
+    assert sales.get(reverse("billing:settlement_list")).status_code == 403
+    assert sales.get(reverse("billing:usage_import_list")).status_code == 403
+
+
+def test_billing_agent_never_reaches_requests_or_bids(cast) -> None:  # type: ignore[no-untyped-def]
+    from tests.rfq.seller import helpers
+
+    rfq = helpers.make_request(cast)
+    agent = client_for(cast.billing_agent)
+    for name, kwargs in (
+        ("rfq:list", {}),
+        ("rfq:detail", {"pk": rfq.pk}),
+        ("rfq:seller_inbox", {}),
+        ("rfq:seller_detail", {"pk": rfq.pk}),
+        ("rfq:console_list", {}),
+        ("rfq:console_detail", {"pk": rfq.pk}),
+    ):
+        assert agent.get(reverse(name, kwargs=kwargs)).status_code == 404, name
+    assert agent.get(reverse("billing:home")).status_code == 200
+
+
+def test_billing_agent_sees_invoices_but_cannot_record_payments(cast) -> None:  # type: ignore[no-untyped-def]
+    built = world.build(cast)
+    assert built.invoice is not None
+    agent = client_for(cast.billing_agent)
+    assert agent.get(reverse("billing:invoice_detail", args=[built.invoice.pk])).status_code == 200
+    page = agent.get(reverse("billing:payment_list")).content.decode()
+    assert "Record a payment" not in page
+    assert agent.post(reverse("billing:payment_create"), {}).status_code == 403
+
+
+def test_reseller_sees_charges_per_end_customer_and_exports_safe_csv(cast) -> None:  # type: ignore[no-untyped-def]
+    from buyers.models import BuyerProfile, EndCustomer, Site
+
+    BuyerProfile.objects.update_or_create(organization=cast.buyer_org, defaults={"is_reseller": True})
+    customer = EndCustomer.objects.create(reseller=cast.buyer_org, name="=HYPERLINK(evil)", reference="+EC-1")
+    world.contract(cast)
+    Site.objects.filter(name="Leeds office").update(end_customer=customer)
+    world.build(cast)
+    client = client_for(cast.buyer_member)
+    page = client.get(reverse("billing:reseller_usage") + "?period=2026-10").content.decode()
+    assert "=HYPERLINK(evil)" in page and "1233.87" in page
+    export = client.get(reverse("billing:reseller_usage_csv") + "?period=2026-10")
+    text = export.content.decode()
+    assert export["Content-Disposition"].startswith("attachment;")
+    assert "'=HYPERLINK(evil)" in text and "'+EC-1" in text
+    assert client_for(cast.other_buyer).get(reverse("billing:reseller_usage")).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("role", "name", "limit"),
+    [
+        ("buyer_owner", "billing:invoice_list", 12),
+        ("moderator", "billing:invoice_list", 12),
+        ("buyer_owner", "billing:contract_list", 12),
+        ("seller_admin", "billing:contract_list", 12),
+        ("seller_admin", "billing:usage_import_list", 12),
+        ("moderator", "billing:usage_import_list", 12),
+        ("seller_admin", "billing:settlement_list", 12),
+        ("moderator", "billing:settlement_list", 12),
+        ("seller_admin", "billing:carrier_lines", 12),
+        ("moderator", "billing:payment_list", 14),
+        ("moderator", "billing:home", 16),
+        ("moderator", "billing:ledger", 14),
+    ],
+)
+def test_list_pages_keep_their_query_count(cast, django_assert_max_num_queries, role: str, name: str, limit: int) -> None:  # type: ignore[no-untyped-def]
+    world.build(cast)
+    for n in range(3):  # more rows must not mean more queries
+        world.upload(cast, [(f"extra{n}", "CT-ACME01", "2026-11-02T00:00:00Z", "2026-11-03T00:00:00Z", "1", "GB")], f"x{n}.csv")
+    client = client_for(cast.user(role))
+    client.get(reverse(name))  # warm the session and membership caches
+    with django_assert_max_num_queries(limit):
+        response = client.get(reverse(name))
+    assert response.status_code == 200
