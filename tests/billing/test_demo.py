@@ -1,0 +1,41 @@
+"""The billing demo bills last month for the demo award, and running it again changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from billing import demo
+from billing.models import BillRun, Contract, Invoice, Payment, Settlement, UsageRecord
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_bills_a_month_pays_it_and_settles_northwind(django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+    from buyers import demo as buyers_demo
+    from marketplace import demo as core_demo
+    from rfq import demo as rfq_demo
+    from sellers import demo as sellers_demo
+
+    with django_capture_on_commit_callbacks(execute=True):
+        core_demo.seed()
+        buyers_demo.seed()
+        sellers_demo.seed()
+        rfq_demo.seed()
+    with django_capture_on_commit_callbacks(execute=True):
+        demo.seed()
+    counts = (Contract.objects.count(), UsageRecord.objects.count(), Invoice.objects.count(), Payment.objects.count())
+    assert counts[0] >= 1 and counts[1] >= 28 and counts[2] >= 1 and counts[3] == 1
+    run = BillRun.objects.get()
+    assert run.status == BillRun.Status.FINALIZED
+    invoice = Invoice.objects.get(period=run.period)
+    assert invoice.pdf and invoice.status == Invoice.Status.PAID
+    settlement = Settlement.objects.get(carrier__name="Northwind Telecom")
+    assert settlement.status == Settlement.Status.PAID and settlement.statement_pdf
+    with django_capture_on_commit_callbacks(execute=True):
+        demo.seed()
+    assert (
+        Contract.objects.count(),
+        UsageRecord.objects.count(),
+        Invoice.objects.count(),
+        Payment.objects.count(),
+    ) == counts
