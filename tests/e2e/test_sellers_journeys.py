@@ -107,6 +107,7 @@ def test_carrier_registers_is_verified_and_a_sales_colleague_manages_offers(  # 
     expect(page.locator("h1 .status")).to_have_text("Verified")
 
     # The admin invites a sales colleague through the core people page.
+    page.locator("summary", has_text="Organisation").click()
     page.get_by_role("link", name="People", exact=True).click()
     page.get_by_label("Colleague's e-mail").fill("sam@fibrenet.test")
     page.locator("#id_role").select_option("sales")
