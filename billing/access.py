@@ -310,12 +310,13 @@ def bill_run_preview(*, period: date, actor: User) -> dict[str, Any]:
 
     with transaction.atomic():
         summary = bill_run_execute(period=period, actor=actor)
-        rows = list(
-            Invoice.objects.filter(period=period)
+        rows: list[dict[str, Any]] = [
+            dict(row)
+            for row in Invoice.objects.filter(period=period)
             .values("buyer_id", "buyer__name", "currency")
             .annotate(invoices=Count("id"), total=Sum("total"))
             .order_by("buyer__name", "buyer_id", "currency")
-        )
+        ]
         lines = dict(
             InvoiceLine.objects.filter(invoice__period=period)
             .values("invoice__buyer_id")
@@ -335,9 +336,11 @@ def bill_run_preview(*, period: date, actor: User) -> dict[str, Any]:
 
 
 def payments_list() -> QuerySet[Payment]:
-    return Payment.objects.select_related("buyer", "recorded_by").annotate(
-        allocated=Coalesce(Sum("allocations__amount"), Decimal(0))
-    ).order_by("-received_on", "-id")
+    return (
+        Payment.objects.select_related("buyer", "recorded_by")
+        .annotate(allocated=Coalesce(Sum("allocations__amount"), Decimal(0)))
+        .order_by("-received_on", "-id")
+    )
 
 
 def ledger_page() -> dict[str, Any]:
@@ -386,11 +389,12 @@ def reseller_usage(*, organization: Organization, period: date | None) -> list[d
     records = UsageRecord.objects.filter(buyer_id=organization.pk)
     if period is not None:
         records = records.filter(bill_period=period)
-    rows = list(
-        records.values("end_customer_id", "bill_period", "unit")
+    rows: list[dict[str, Any]] = [
+        dict(row)
+        for row in records.values("end_customer_id", "bill_period", "unit")
         .annotate(quantity=Sum("quantity"), records=Count("id"))
         .order_by("bill_period", "end_customer_id", "unit")
-    )
+    ]
     _attach_end_customers(organization, rows)
     return rows
 
@@ -400,12 +404,15 @@ def reseller_charges(*, organization: Organization, period: date | None) -> list
     lines = InvoiceLine.objects.filter(invoice__buyer=organization).exclude(invoice__status=Invoice.Status.DRAFT)
     if period is not None:
         lines = lines.filter(invoice__period=period)
-    rows = list(
-        lines.annotate(customer=Coalesce(F("invoice__end_customer_id"), F("rate_line__site__end_customer_id")))
+    rows: list[dict[str, Any]] = [
+        dict(row)
+        for row in lines.annotate(
+            customer=Coalesce(F("invoice__end_customer_id"), F("rate_line__site__end_customer_id"))
+        )
         .values("customer", "invoice__period", "invoice__currency")
         .annotate(amount=Sum("amount"), lines=Count("id"))
         .order_by("invoice__period", "customer")
-    )
+    ]
     for row in rows:
         row["end_customer_id"] = row.pop("customer")
     _attach_end_customers(organization, rows)

@@ -117,7 +117,7 @@ class BillRunAdmin(ReadOnlyAdmin):
 class InvoiceLineInline(admin.TabularInline):
     model = InvoiceLine
     fields = ["description", "carrier", "kind", "quantity", "unit_price", "amount", "commission"]
-    readonly_fields = fields
+    readonly_fields = ["description", "carrier", "kind", "quantity", "unit_price", "amount", "commission"]
     extra = 0
     can_delete = False
 

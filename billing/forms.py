@@ -122,7 +122,9 @@ class PaymentForm(forms.Form):
     buyer = forms.ModelChoiceField(queryset=Organization.objects.none(), empty_label="Choose a buyer")
     amount = forms.DecimalField(max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
     currency = forms.CharField(max_length=3, initial="GBP")
-    received_on = forms.DateField(label="Received on", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    received_on = forms.DateField(
+        label="Received on", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     reference = forms.CharField(max_length=80, help_text="The bank's reference for the transfer.")
     invoice = forms.ModelChoiceField(
         queryset=Invoice.objects.none(),
@@ -188,7 +190,9 @@ class BankRowForm(forms.Form):
 
 
 class BankImportForm(forms.Form):
-    file = forms.FileField(label="Bank statement (CSV)", help_text="Columns: date, amount, currency, reference, invoice_number.")
+    file = forms.FileField(
+        label="Bank statement (CSV)", help_text="Columns: date, amount, currency, reference, invoice_number."
+    )
 
 
 class SettlementPaidForm(forms.Form):

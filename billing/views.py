@@ -119,7 +119,9 @@ def commission_list(request: AuthedHttpRequest) -> HttpResponse:
         {"carrier": c, "percent": rates.get(c.pk, services.DEFAULT_COMMISSION), "custom": c.pk in rates}
         for c in carriers
     ]
-    return render(request, "billing/commission_list.html", {"actor": actor, "rows": rows, "can_edit": actor.is_moderator})
+    return render(
+        request, "billing/commission_list.html", {"actor": actor, "rows": rows, "can_edit": actor.is_moderator}
+    )
 
 
 @require_POST
@@ -140,7 +142,7 @@ def commission_set(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             )
             return redirect("billing:commission_list")
     else:
-        messages.error(request, f"{carrier.display_name}: " + " ".join(form.errors.get("percent", [])))
+        messages.error(request, f"{carrier.display_name}: " + " ".join(str(e) for e in form.errors.get("percent", [])))
     return redirect("billing:commission_list")
 
 
@@ -175,6 +177,7 @@ def usage_import_create(request: AuthedHttpRequest) -> HttpResponse:
     if form.is_valid():
         upload = form.cleaned_data["file"]
         carrier = form.cleaned_data.get("carrier") or actor.organization
+        assert carrier is not None  # noqa: S101  (staff choose one; carriers upload their own)
         source = form.cleaned_data.get("source") or UsageImport.Source.CARRIER
         try:
             outcome = services.usage_import_create(
@@ -361,7 +364,7 @@ def invoice_detail(request: AuthedHttpRequest, pk: int, note_form: Any = None) -
     )
 
 
-def invoice_pdf(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+def invoice_pdf(request: AuthedHttpRequest, pk: int) -> FileResponse:
     _, invoice = access.invoice_get_for_user(user=request.user, pk=pk)
     return _download(invoice.pdf, f"{invoice.number}.pdf")
 
@@ -527,7 +530,7 @@ def settlement_detail(request: AuthedHttpRequest, pk: int, paid_form: Any = None
     )
 
 
-def settlement_statement(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+def settlement_statement(request: AuthedHttpRequest, pk: int) -> FileResponse:
     _, settlement = access.settlement_get_for_user(user=request.user, pk=pk)
     return _download(settlement.statement_pdf, f"statement-{settlement.carrier_id}-{settlement.period:%Y-%m}.pdf")
 
@@ -538,7 +541,9 @@ def settlement_mark_paid(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     form = forms.SettlementPaidForm(request.POST)
     if form.is_valid():
         try:
-            services.settlement_mark_paid(actor=request.user, settlement=settlement, reference=form.cleaned_data["reference"])
+            services.settlement_mark_paid(
+                actor=request.user, settlement=settlement, reference=form.cleaned_data["reference"]
+            )
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:

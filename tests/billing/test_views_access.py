@@ -24,7 +24,9 @@ def test_carrier_sees_its_lines_never_another_carriers_or_the_whole_invoice(cast
         number="CT-OTHER9",
         start=date(2026, 9, 1),
         end=date(2027, 9, 1),
-        lines=[{"code": "data-mpls", "description": "Secret MPLS by the other carrier", "monthly_charge": Decimal("77.00")}],
+        lines=[
+            {"code": "data-mpls", "description": "Secret MPLS by the other carrier", "monthly_charge": Decimal("77.00")}
+        ],
     )
     world.build(cast)
     mine = client_for(cast.seller_admin).get(reverse("billing:carrier_lines")).content.decode()
@@ -106,10 +108,14 @@ def test_reseller_sees_charges_per_end_customer_and_exports_safe_csv(cast) -> No
         ("moderator", "billing:ledger", 14),
     ],
 )
-def test_list_pages_keep_their_query_count(cast, django_assert_max_num_queries, role: str, name: str, limit: int) -> None:  # type: ignore[no-untyped-def]
+def test_list_pages_keep_their_query_count(
+    cast, django_assert_max_num_queries, role: str, name: str, limit: int
+) -> None:  # type: ignore[no-untyped-def]
     world.build(cast)
     for n in range(3):  # more rows must not mean more queries
-        world.upload(cast, [(f"extra{n}", "CT-ACME01", "2026-11-02T00:00:00Z", "2026-11-03T00:00:00Z", "1", "GB")], f"x{n}.csv")
+        world.upload(
+            cast, [(f"extra{n}", "CT-ACME01", "2026-11-02T00:00:00Z", "2026-11-03T00:00:00Z", "1", "GB")], f"x{n}.csv"
+        )
     client = client_for(cast.user(role))
     client.get(reverse(name))  # warm the session and membership caches
     with django_assert_max_num_queries(limit):

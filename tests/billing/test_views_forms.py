@@ -44,7 +44,9 @@ def test_bad_usage_files_are_refused_with_every_row(cast, django_capture_on_comm
     url = reverse("billing:usage_import_create")
     assert client.post(url, {}).status_code == 400
     assert client.post(url, {"file": csv_file(b"", "empty.csv")}).status_code == 400
-    bad = usage_csv([("a", "CT-ACME01", "yesterday", "2026-10-12T01:00:00Z", "1", "GB"), ("b", "NOPE", *world.ROWS[0][2:])])
+    bad = usage_csv(
+        [("a", "CT-ACME01", "yesterday", "2026-10-12T01:00:00Z", "1", "GB"), ("b", "NOPE", *world.ROWS[0][2:])]
+    )
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url, {"file": csv_file(bad)})
     response = client.get(response["Location"])
@@ -190,7 +192,9 @@ def test_bank_csv_is_all_or_nothing_with_every_error(cast) -> None:  # type: ign
     assert client.post(url, {"file": csv_file(dupes, "bank.csv")}).status_code == 400
     assert client.post(url, {"file": csv_file(b"nonsense\n1\n", "bank.csv")}).status_code == 400
     assert not Payment.objects.exists()
-    good = (header + f"2026-11-20,100.00,GBP,T-1,{invoice.number}\n20/11/2026,33.87,GBP,T-2,{invoice.number}\n").encode()
+    good = (
+        header + f"2026-11-20,100.00,GBP,T-1,{invoice.number}\n20/11/2026,33.87,GBP,T-2,{invoice.number}\n"
+    ).encode()
     assert client.post(url, {"file": csv_file(good, "bank.csv")}).status_code == 302
     invoice.refresh_from_db()
     assert Payment.objects.count() == 2 and invoice.amount_paid == Decimal("133.87")
@@ -229,7 +233,10 @@ def test_pdf_download_is_an_attachment_for_the_buyer_only(cast) -> None:  # type
     assert built.invoice is not None and built.settlement is not None
     response = client_for(cast.buyer_owner).get(reverse("billing:invoice_pdf", args=[built.invoice.pk]))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    assert response["Content-Disposition"].startswith("attachment;") and built.invoice.number in response["Content-Disposition"]
+    assert (
+        response["Content-Disposition"].startswith("attachment;")
+        and built.invoice.number in response["Content-Disposition"]
+    )
     assert b"".join(response.streaming_content).startswith(b"%PDF")
     assert client_for(cast.other_buyer).get(reverse("billing:invoice_pdf", args=[built.invoice.pk])).status_code == 404
     assert client_for(cast.seller_admin).get(reverse("billing:invoice_pdf", args=[built.invoice.pk])).status_code == 404

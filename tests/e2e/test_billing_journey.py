@@ -40,7 +40,9 @@ def test_usage_to_invoice_to_payment_to_settlement(live_server, browser, tmp_pat
     carrier = _page_for(browser, base, cast.seller_admin.email)
     carrier.get_by_role("link", name="Billing").click()
     carrier.get_by_role("link", name="Usage uploads").click()
-    bad = usage_csv([("x1", "CT-ACME01", "12/10/2026", "2026-10-13T00:00:00Z", "5", "GB"), ("x2", "NOPE", *world.ROWS[0][2:])])
+    bad = usage_csv(
+        [("x1", "CT-ACME01", "12/10/2026", "2026-10-13T00:00:00Z", "5", "GB"), ("x2", "NOPE", *world.ROWS[0][2:])]
+    )
     carrier.get_by_label("Usage file (CSV)").set_input_files({"name": "bad.csv", "mimeType": "text/csv", "buffer": bad})
     carrier.get_by_role("button", name="Upload and import").click()
     expect(carrier.get_by_text("nothing was imported")).to_be_visible()
@@ -48,12 +50,16 @@ def test_usage_to_invoice_to_payment_to_settlement(live_server, browser, tmp_pat
     _shot(carrier, "01-usage-refused")
     carrier.get_by_role("link", name="← All uploads").click()
     good = usage_csv(world.ROWS)
-    carrier.get_by_label("Usage file (CSV)").set_input_files({"name": "october.csv", "mimeType": "text/csv", "buffer": good})
+    carrier.get_by_label("Usage file (CSV)").set_input_files(
+        {"name": "october.csv", "mimeType": "text/csv", "buffer": good}
+    )
     carrier.get_by_role("button", name="Upload and import").click()
     expect(carrier.get_by_text("Imported 3 record(s)")).to_be_visible()
     _shot(carrier, "02-usage-imported")
     carrier.get_by_role("link", name="← All uploads").click()
-    carrier.get_by_label("Usage file (CSV)").set_input_files({"name": "again.csv", "mimeType": "text/csv", "buffer": good})
+    carrier.get_by_label("Usage file (CSV)").set_input_files(
+        {"name": "again.csv", "mimeType": "text/csv", "buffer": good}
+    )
     carrier.get_by_role("button", name="Upload and import").click()
     expect(carrier.get_by_text(re.compile("already imported"))).to_be_visible()
 
