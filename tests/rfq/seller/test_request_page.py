@@ -157,3 +157,18 @@ def test_after_award_the_winner_sees_the_buyer_and_the_loser_does_not(cast, rfq)
     assert "The buyer selected another offer." in loser
     for value in helpers.MARKERS.values():
         assert value not in loser
+
+
+def test_prior_bills_go_to_the_winner_only_after_award(cast) -> None:  # type: ignore[no-untyped-def]
+    rfq = helpers.make_request(cast, carriers=[cast.carrier_org, cast.other_carrier_org], prior_bill=True)
+    bill = rfq.prior_bills.get()
+    url = reverse("rfq:seller_prior_bill", args=[rfq.pk, bill.pk])
+    helpers.submit_bid(rfq, cast.carrier_org, cast.seller_sales)
+    helpers.submit_bid(rfq, cast.other_carrier_org, cast.other_seller)
+    assert client_for(cast.seller_sales).get(url).status_code == 404  # before award: nobody
+    helpers.award(rfq, cast, cast.carrier_org)
+    response = client_for(cast.seller_sales).get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
+    assert client_for(cast.other_seller).get(url).status_code == 404
+    assert "Prior bills" not in client_for(cast.other_seller).get(_url(rfq)).content.decode()
