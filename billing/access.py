@@ -33,6 +33,7 @@ from billing.models import (
     UsageImport,
     UsageRecord,
 )
+from billing.money import round_money
 from billing.selectors import invoice_context, is_billing_staff, ledger
 from marketplace.models import Membership, Organization, User
 from marketplace.selectors import membership_for_user
@@ -365,7 +366,7 @@ def ledger_page() -> dict[str, Any]:
     outstanding = billed + notes["debit"] - notes["credit"] - received
     carriers_share = figures["paid_out"] + settlements["owed"]
     currencies = sorted(set(Invoice.objects.exclude(status=Invoice.Status.DRAFT).values_list("currency", flat=True)))
-    return {
+    page = {
         **figures,
         "owed_to_carriers": settlements["owed"],
         "settled_gross": settlements["gross"],
@@ -373,12 +374,14 @@ def ledger_page() -> dict[str, Any]:
         "debit_notes": notes["debit"],
         "outstanding": outstanding,
         "held": received - figures["paid_out"],
-        "held_for_carriers": received - figures["paid_out"] - figures["commission_billed"],
         "unallocated": payments - received,
         "carriers_share": carriers_share,
-        "reconciles": billed == carriers_share + figures["commission_billed"] and billed == settlements["gross"],
         "currencies": currencies,
     }
+    # SQLite sums decimals as floats: show and compare cents.
+    page = {k: round_money(Decimal(v)) if isinstance(v, Decimal | int | float) else v for k, v in page.items()}
+    page["reconciles"] = page["billed"] == page["carriers_share"] + page["commission_billed"] == page["settled_gross"]
+    return page
 
 
 # --- resellers ---------------------------------------------------------------------------------------

@@ -121,3 +121,29 @@ def test_list_pages_keep_their_query_count(
     with django_assert_max_num_queries(limit):
         response = client.get(reverse(name))
     assert response.status_code == 200
+
+
+def test_ledger_reconciles_after_payment_note_and_payout(cast) -> None:  # type: ignore[no-untyped-def]
+    from billing import services
+
+    built = world.build(cast)
+    assert built.invoice is not None and built.settlement is not None
+    services.note_create(
+        actor=cast.moderator, invoice=built.invoice, kind="credit", amount=Decimal("33.87"), reason="x"
+    )
+    services.payment_record(
+        actor=cast.moderator,
+        buyer=cast.buyer_org,
+        amount=Decimal("1000.00"),
+        currency="GBP",
+        received_on=date(2026, 11, 20),
+        reference="BANK-1",
+    )
+    services.settlement_mark_paid(actor=cast.moderator, settlement=built.settlement, reference="OUT-1")
+    page = client_for(cast.billing_agent).get(reverse("billing:ledger"))
+    ledger = page.context["ledger"]
+    assert ledger["billed"] == Decimal("1233.87") and ledger["received"] == Decimal("1000.00")
+    assert ledger["outstanding"] == Decimal("200.00") and ledger["credit_notes"] == Decimal("33.87")
+    assert ledger["paid_out"] == Decimal("1172.17") and ledger["commission_billed"] == Decimal("61.70")
+    assert ledger["held"] == Decimal("-172.17") and ledger["reconciles"]
+    assert "The ledger reconciles" in page.content.decode()

@@ -125,3 +125,11 @@ def test_usage_to_invoice_to_payment_to_settlement(live_server, browser, tmp_pat
     statement.value.save_as(path)
     text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
     assert str(settlement.net) in text and invoice.number in text
+
+    # The moderator's overview and ledger reconcile: billed = paid out or owed to carriers + commission.
+    moderator.goto(base + "/billing/ledger/")
+    expect(moderator.get_by_text("The ledger reconciles")).to_be_visible()
+    _shot(moderator, "10-ledger")
+    moderator.goto(base + "/billing/")
+    expect(moderator.get_by_role("link", name="October 2026")).to_be_visible()
+    _shot(moderator, "11-overview")
