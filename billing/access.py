@@ -388,16 +388,19 @@ def ledger_page() -> dict[str, Any]:
 
 
 def reseller_usage(*, organization: Organization, period: date | None) -> list[dict[str, Any]]:
-    """Usage per end customer, period and unit (records imported for the reseller)."""
+    """Usage per end customer, period and unit: the record's end customer, else its site's."""
     records = UsageRecord.objects.filter(buyer_id=organization.pk)
     if period is not None:
         records = records.filter(bill_period=period)
     rows: list[dict[str, Any]] = [
         dict(row)
-        for row in records.values("end_customer_id", "bill_period", "unit")
+        for row in records.annotate(customer=Coalesce(F("end_customer_id"), F("rate_line__site__end_customer_id")))
+        .values("customer", "bill_period", "unit")
         .annotate(quantity=Sum("quantity"), records=Count("id"))
-        .order_by("bill_period", "end_customer_id", "unit")
+        .order_by("bill_period", "customer", "unit")
     ]
+    for row in rows:
+        row["end_customer_id"] = row.pop("customer")
     _attach_end_customers(organization, rows)
     return rows
 

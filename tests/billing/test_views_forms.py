@@ -242,3 +242,25 @@ def test_pdf_download_is_an_attachment_for_the_buyer_only(cast) -> None:  # type
     assert client_for(cast.seller_admin).get(reverse("billing:invoice_pdf", args=[built.invoice.pk])).status_code == 404
     statement = client_for(cast.seller_admin).get(reverse("billing:settlement_statement", args=[built.settlement.pk]))
     assert statement.status_code == 200 and statement["Content-Disposition"].startswith("attachment;")
+
+
+def test_run_progress_polls_while_running_and_reloads_when_done(cast) -> None:  # type: ignore[no-untyped-def]
+    from django.core.cache import cache
+
+    from billing.services import progress_key
+    from tests.billing.world import OCT
+
+    client = client_for(cast.moderator)
+    url = reverse("billing:bill_run_progress", args=["2026-10"])
+    cache.set(progress_key(OCT), {"phase": "writing invoices", "done": 3, "total": 10})
+    running = client.get(url, headers={"HX-Request": "true"})
+    assert (
+        running.status_code == 200 and "every 1s" in running.content.decode() and "3 of 10" in running.content.decode()
+    )
+    cache.set(progress_key(OCT), {"phase": "done", "done": 10, "total": 10})
+    finished = client.get(url, headers={"HX-Request": "true"})
+    assert finished.status_code == 204 and finished["HX-Refresh"] == "true"
+    cache.set(progress_key(OCT), {"phase": "queued", "queued_at": 0})
+    stuck = client.get(reverse("billing:bill_run", args=["2026-10"])).content.decode()
+    assert "has not started" in stuck and "every 1s" not in stuck
+    cache.delete(progress_key(OCT))

@@ -133,3 +133,37 @@ def test_usage_to_invoice_to_payment_to_settlement(live_server, browser, tmp_pat
     moderator.goto(base + "/billing/")
     expect(moderator.get_by_role("link", name="October 2026")).to_be_visible()
     _shot(moderator, "11-overview")
+
+
+def test_reseller_exports_charges_and_sales_staff_see_contracts_only(live_server, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from buyers.models import BuyerProfile, EndCustomer, Site
+
+    cast = make_cast()
+    BuyerProfile.objects.update_or_create(organization=cast.buyer_org, defaults={"is_reseller": True})
+    customer = EndCustomer.objects.create(reseller=cast.buyer_org, name="Tyne Taxis", reference="TT-01")
+    built = world.contract(cast)
+    Site.objects.filter(name="Leeds office").update(end_customer=customer)
+    world.build(cast)
+    base = live_server.url
+
+    buyer = _page_for(browser, base, cast.buyer_owner.email)
+    buyer.get_by_role("link", name="Billing").click()
+    buyer.get_by_role("link", name="End customers").click()
+    buyer.get_by_label("Period", exact=True).fill("2026-10")
+    buyer.get_by_role("button", name="Show").click()
+    expect(buyer.get_by_role("cell", name=re.compile("Tyne Taxis"))).to_have_count(3)  # charges and two units
+    _shot(buyer, "12-reseller-end-customers")
+    with buyer.expect_download() as download:
+        buyer.get_by_role("link", name=re.compile("Export charges")).click()
+    path = tmp_path / "charges.csv"
+    download.value.save_as(path)
+    text = path.read_text()
+    assert text.startswith("period,end_customer_reference") and "TT-01" in text and "Tyne Taxis" in text
+
+    sales = _page_for(browser, base, cast.seller_sales.email)
+    sales.get_by_role("link", name="Billing").click()
+    expect(sales.get_by_role("link", name=built.number)).to_be_visible()
+    expect(sales.get_by_role("link", name="Settlements")).to_have_count(0)
+    sales.get_by_role("link", name=built.number).click()
+    expect(sales.get_by_role("heading", name=f"Contract {built.number}")).to_be_visible()
+    _shot(sales, "13-carrier-contract")
