@@ -770,7 +770,7 @@ def settlement_mark_paid(*, actor: User, settlement: Settlement, reference: str)
         kind="settlement_paid",
         subject=f"Settlement for {s.period:%B %Y} paid",
         body=f"We paid {s.net} {s.currency} (reference {s.paid_reference}).",
-        url="/billing/",
+        url="/billing/settlements/",
     )
     return s
 

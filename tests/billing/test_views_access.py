@@ -147,3 +147,37 @@ def test_ledger_reconciles_after_payment_note_and_payout(cast) -> None:  # type:
     assert ledger["paid_out"] == Decimal("1172.17") and ledger["commission_billed"] == Decimal("61.70")
     assert ledger["held"] == Decimal("-172.17") and ledger["reconciles"]
     assert "The ledger reconciles" in page.content.decode()
+
+
+def test_notification_links_open_for_their_recipients(cast, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+    from billing import services
+    from marketplace.models import Notification
+
+    built = world.build(cast)
+    assert built.invoice is not None and built.settlement is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        services.payment_record(
+            actor=cast.moderator,
+            buyer=cast.buyer_org,
+            amount=Decimal("10.00"),
+            currency="GBP",
+            received_on=date(2026, 11, 20),
+            reference="BANK-1",
+        )
+        services.settlement_mark_paid(actor=cast.moderator, settlement=built.settlement, reference="OUT-1")
+    paid = Notification.objects.get(recipient=cast.buyer_owner, kind="payment_received")
+    assert client_for(cast.buyer_owner).get(paid.url).status_code == 200
+    payout = Notification.objects.get(recipient=cast.seller_admin, kind="settlement_paid")
+    assert client_for(cast.seller_admin).get(payout.url).status_code == 200
+
+
+def test_moderator_edits_rate_cards_in_the_admin(cast) -> None:  # type: ignore[no-untyped-def]
+    contract = world.contract(cast)
+    line = contract.rate_lines.get(usage_unit="GB")
+    client = client_for(cast.moderator)
+    assert client.get(reverse("admin:billing_contract_change", args=[contract.pk])).status_code == 200
+    page = client.get(reverse("admin:billing_rateline_change", args=[line.pk])).content.decode()
+    assert "Rate tiers" in page or "rate tier" in page.lower()
+    for name in ("invoice", "payment", "settlement", "usageimport", "billrun", "note", "commissionrate"):
+        assert client.get(reverse(f"admin:billing_{name}_changelist")).status_code == 200, name
+    assert client_for(cast.billing_agent).get(reverse("admin:billing_contract_changelist")).status_code == 302
