@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from buyers.models import BuyingGroup, Site
+from buyers.models import BuyerProfile, BuyingGroup, Site
 from marketplace.models import Organization, ServiceType
 from rfq.models import Rfq
 
@@ -128,6 +128,13 @@ class VisibilityStepForm(forms.Form):
         required=False,
         label="Listed carriers",
         help_text="Verified carriers only. Needed unless the request is open.",
+    )
+    site_precision = forms.ChoiceField(
+        choices=BuyerProfile.SitePrecision.choices,
+        widget=forms.RadioSelect,
+        required=False,
+        label="How precisely carriers see your sites before award",
+        help_text="The winner sees full addresses once you accept its bid.",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -283,8 +283,10 @@ def prior_bill_add(*, actor: User, rfq: Rfq, file: UploadedFile) -> PriorBill:
 
 
 @transaction.atomic
-def rfq_set_visibility(*, actor: User, rfq: Rfq, visibility: str, carriers: list[Organization]) -> Rfq:
-    """Choose who may see the request: open, or only listed carriers (with or without an e-mail)."""
+def rfq_set_visibility(
+    *, actor: User, rfq: Rfq, visibility: str, carriers: list[Organization], site_precision: str | None = None
+) -> Rfq:
+    """Choose who may see the request, and how precisely carriers see its sites before award."""
     rfq = _locked(rfq)
     _require_buyer_member(actor, rfq)
     _require_editable(rfq)
@@ -294,6 +296,10 @@ def rfq_set_visibility(*, actor: User, rfq: Rfq, visibility: str, carriers: list
         raise DomainError("Pick at least one carrier, or make the request open.")
     if any(c.kind != Organization.Kind.CARRIER or not c.is_verified for c in carriers):
         raise DomainError("Only verified carriers can be listed.")
+    if site_precision is not None:
+        if site_precision not in BuyerProfile.SitePrecision.values:
+            raise DomainError("Choose street address, postcode or city.")
+        rfq.site_precision = site_precision
     rfq.visibility = visibility
     rfq.listed_carriers.set(carriers if visibility != Rfq.Visibility.OPEN else [])
     _touch(rfq, "visibility")

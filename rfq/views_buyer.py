@@ -410,7 +410,12 @@ def _step_usage(request: AuthedHttpRequest, rfq: Rfq, context: dict[str, Any]) -
 
 def _step_visibility(request: AuthedHttpRequest, rfq: Rfq, context: dict[str, Any]) -> HttpResponse:
     form = forms.VisibilityStepForm(
-        request.POST or None, initial={"visibility": rfq.visibility, "carriers": list(rfq.listed_carriers.all())}
+        request.POST or None,
+        initial={
+            "visibility": rfq.visibility,
+            "carriers": list(rfq.listed_carriers.all()),
+            "site_precision": rfq.site_precision,
+        },
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -419,6 +424,7 @@ def _step_visibility(request: AuthedHttpRequest, rfq: Rfq, context: dict[str, An
                 rfq=rfq,
                 visibility=form.cleaned_data["visibility"],
                 carriers=list(form.cleaned_data["carriers"]),
+                site_precision=form.cleaned_data["site_precision"] or None,
             )
         except DomainError as exc:
             form.add_error("carriers", str(exc))

@@ -274,3 +274,25 @@ def test_listed_and_sent_mails_an_anonymous_pdf_once(world, django_capture_on_co
     assert name == f"{rfq.reference}.pdf" and mimetype == "application/pdf" and content.startswith(b"%PDF")
     assert world.buyer_org.name.encode() not in content
     assert not services.rfq_send_summary(rfq_id=rfq.pk, carrier_id=world.carrier_org.pk)
+
+
+def test_buyer_chooses_site_precision_per_request(world) -> None:  # type: ignore[no-untyped-def]
+    from rfq.selectors import rfq_seller_view
+
+    rfq = builders.draft(world.buyer_owner, world.buyer_org, world.sites[:1])
+    services.rfq_set_visibility(
+        actor=world.buyer_owner, rfq=rfq, visibility=Rfq.Visibility.OPEN, carriers=[], site_precision="city"
+    )
+    services.rfq_publish(actor=world.buyer_owner, rfq=rfq)
+    rfq.refresh_from_db()
+    location = rfq_seller_view(rfq).sites[0]["location"]
+    assert location == "Leeds, West Yorkshire, GB"
+    assert "LS1" not in location and world.sites[0].street not in location
+    with pytest.raises(DomainError, match="street address, postcode or city"):
+        services.rfq_set_visibility(
+            actor=world.buyer_owner,
+            rfq=builders.draft(world.buyer_owner, world.buyer_org, world.sites[:1]),
+            visibility="open",
+            carriers=[],
+            site_precision="gps",
+        )
