@@ -61,6 +61,13 @@ def test_billing_agent_never_reaches_requests_or_bids(cast) -> None:  # type: ig
     ):
         assert agent.get(reverse(name, kwargs=kwargs)).status_code == 404, name
     assert agent.get(reverse("billing:home")).status_code == 200
+    contract = world.contract(cast)
+    contract.rfq = rfq
+    contract.save(update_fields=["rfq"])
+    url = reverse("billing:contract_detail", args=[contract.pk])
+    seen = agent.get(url).content.decode()
+    assert rfq.reference in seen and rfq.title not in seen
+    assert rfq.title in client_for(cast.moderator).get(url).content.decode()
 
 
 def test_billing_agent_sees_invoices_but_cannot_record_payments(cast) -> None:  # type: ignore[no-untyped-def]
