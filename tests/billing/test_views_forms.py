@@ -264,3 +264,22 @@ def test_run_progress_polls_while_running_and_reloads_when_done(cast) -> None:  
     stuck = client.get(reverse("billing:bill_run", args=["2026-10"])).content.decode()
     assert "has not started" in stuck and "every 1s" not in stuck
     cache.delete(progress_key(OCT))
+
+
+def test_list_filters_with_bad_values_show_errors_not_500(cast) -> None:  # type: ignore[no-untyped-def]
+    world.build(cast)
+    moderator = client_for(cast.moderator)
+    for url in (
+        reverse("billing:invoice_list") + "?period=2026-99&status=nope&q=" + "x" * 300,
+        reverse("billing:settlement_list") + "?period=garbage&carrier=abc",
+        reverse("billing:invoice_list") + "?page=999",
+    ):
+        assert moderator.get(url).status_code == 200, url
+    filtered = moderator.get(reverse("billing:invoice_list") + "?period=2026-10&status=final&q=Acme").content.decode()
+    assert "SB-" in filtered
+    empty = moderator.get(reverse("billing:invoice_list") + "?period=2026-09").content.decode()
+    assert "No invoices match" in empty
+    carrier = client_for(cast.seller_admin)
+    assert carrier.get(reverse("billing:carrier_lines") + "?period=bad").status_code == 200
+    buyer = client_for(cast.buyer_owner)
+    assert buyer.get(reverse("billing:invoice_list") + "?page=abc").status_code == 200
