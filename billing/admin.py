@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db import models
 from django.http import HttpRequest
 
 from billing.models import (
@@ -81,6 +82,7 @@ class RateTierInline(admin.TabularInline):
 class MeterInline(admin.TabularInline):
     model = Meter
     extra = 0
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fields = ["equipment_id", "url", "enabled", "last_polled_at", "last_error"]
     readonly_fields = ["last_polled_at", "last_error"]
 
