@@ -358,6 +358,7 @@ class BidAttachment(models.Model):
     original_name = models.CharField(max_length=200)
     content_type = models.CharField(max_length=60)
     size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64, blank=True, help_text="Part of the bid's digest.")
     uploaded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

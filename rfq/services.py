@@ -684,6 +684,9 @@ def bid_canonical(bid: Bid, number: int) -> dict[str, Any]:
         "carrier": bid.carrier_id,
         "revision": number,
         "notes": bid.notes,
+        "attachments": [
+            {"name": a.original_name, "sha256": a.sha256} for a in bid.attachments.order_by("uploaded_at", "id")
+        ],
         "lines": [
             {
                 "line": line.rfq_line_id,
@@ -1184,7 +1187,7 @@ def _notify_losers(rfq: Rfq) -> None:
 @transaction.atomic
 def bid_attachment_add(*, actor: User, bid: Bid, file: UploadedFile) -> BidAttachment:
     """Attach a PDF, PNG or JPEG to the carrier's bid before the deadline (checked by content)."""
-    from marketplace.uploads import safe_filename, validate_upload
+    from marketplace.uploads import file_sha256, safe_filename, validate_upload
 
     bid = Bid.objects.select_for_update(of=("self",)).select_related("rfq").get(pk=bid.pk)
     _require_carrier_staff(actor, bid.carrier_id)
@@ -1195,9 +1198,14 @@ def bid_attachment_add(*, actor: User, bid: Bid, file: UploadedFile) -> BidAttac
         original_name=safe_filename(file.name or "", default="attachment"),
         content_type=content_type,
         size=file.size or 0,
+        sha256=file_sha256(file),
     )
     attachment.file.save("upload", file, save=False)
     attachment.save()
+    if bid.status == Bid.Status.SUBMITTED:
+        # The submitted digest does not cover the new file: the bid must be submitted again to include it.
+        bid.needs_reconfirmation = True
+        bid.save(update_fields=["needs_reconfirmation"])
     audit_record(
         actor=actor,
         action="bid.attachment_add",

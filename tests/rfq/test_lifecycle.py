@@ -296,3 +296,20 @@ def test_buyer_chooses_site_precision_per_request(world) -> None:  # type: ignor
             carriers=[],
             site_precision="gps",
         )
+
+
+def test_attachments_are_part_of_the_digest(world) -> None:  # type: ignore[no-untyped-def]
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    rfq = builders.published(world.buyer_owner, world.buyer_org, world.sites[:1])
+    b = builders.bid(world.seller_sales, rfq, world.carrier_org)
+    before = b.digest
+    services.bid_attachment_add(
+        actor=world.seller_sales, bid=b, file=SimpleUploadedFile("spec.pdf", b"%PDF-1.4\n%%EOF\n")
+    )
+    b.refresh_from_db()
+    assert b.needs_reconfirmation and b.digest == before
+    revision = services.bid_submit(actor=world.seller_sales, bid=b)
+    assert revision.digest != before
+    assert revision.content["attachments"][0]["name"] == "spec.pdf"
+    assert len(revision.content["attachments"][0]["sha256"]) == 64
