@@ -299,7 +299,9 @@ def bill_run_execute(request: AuthedHttpRequest, period: str) -> HttpResponse:
         timeout=3600,
     )
     transaction.on_commit(lambda: bill_run_task.delay(when.isoformat(), actor.user.pk))
-    messages.success(request, f"The bill run for {when:%B %Y} is under way.")
+    messages.success(
+        request, f"The bill run for {when:%B %Y} has started; this page shows its progress and then the drafts."
+    )
     return redirect("billing:bill_run", period=period)
 
 
