@@ -65,28 +65,54 @@ def main() -> None:
     Organization.objects.filter(name__startswith="Bench ").delete()
     carrier = Organization.objects.create(kind="carrier", name="Bench Carrier", verification_status="verified")
     buyers = Organization.objects.bulk_create(
-        [Organization(kind="buyer", name=f"Bench Buyer {i:04d}", alias=f"B{i:04d}"[:8], verification_status="verified")
-         for i in range(BUYERS)]
+        [
+            Organization(
+                kind="buyer", name=f"Bench Buyer {i:04d}", alias=f"B{i:04d}"[:8], verification_status="verified"
+            )
+            for i in range(BUYERS)
+        ]
     )
     mpls = ServiceType.objects.get(code="data-mpls")
     contracts = Contract.objects.bulk_create(
-        [Contract(number=f"CT-B{i:05d}", buyer=b, carrier=carrier, currency="GBP", start_date=date(2026, 1, 1),
-                  end_date=date(2028, 1, 1), commission_percent=Decimal("5")) for i, b in enumerate(buyers)]
+        [
+            Contract(
+                number=f"CT-B{i:05d}",
+                buyer=b,
+                carrier=carrier,
+                currency="GBP",
+                start_date=date(2026, 1, 1),
+                end_date=date(2028, 1, 1),
+                commission_percent=Decimal("5"),
+            )
+            for i, b in enumerate(buyers)
+        ]
     )
     lines = RateLine.objects.bulk_create(
-        [RateLine(contract=c, service_type=mpls, description="MPLS", monthly_charge=Decimal("400"),
-                  usage_unit="GB", usage_rate=Decimal("0.02")) for c in contracts]
+        [
+            RateLine(
+                contract=c,
+                service_type=mpls,
+                description="MPLS",
+                monthly_charge=Decimal("400"),
+                usage_unit="GB",
+                usage_rate=Decimal("0.02"),
+            )
+            for c in contracts
+        ]
     )
-    RateTier.objects.bulk_create([RateTier(rate_line=line, threshold=Decimal("500"), rate=Decimal("0.015"))
-                                  for line in lines])
+    RateTier.objects.bulk_create(
+        [RateTier(rate_line=line, threshold=Decimal("500"), rate=Decimal("0.015")) for line in lines]
+    )
 
     rng = random.Random(args.seed)
     rows = ["record_id,request,interval_start,interval_end,quantity,unit"]
     for i in range(args.records):
         day = rng.randint(1, 30)
         hour = rng.randint(0, 22)
-        rows.append(f"r{i},CT-B{rng.randrange(BUYERS):05d},2026-10-{day:02d}T{hour:02d}:00:00Z,"
-                    f"2026-10-{day:02d}T{hour + 1:02d}:00:00Z,{rng.randint(1, 5000) / 100},GB")
+        rows.append(
+            f"r{i},CT-B{rng.randrange(BUYERS):05d},2026-10-{day:02d}T{hour:02d}:00:00Z,"
+            f"2026-10-{day:02d}T{hour + 1:02d}:00:00Z,{rng.randint(1, 5000) / 100},GB"
+        )
     data = ("\n".join(rows) + "\n").encode()
     del rows
     print(f"CSV file: {len(data) / 1e6:.0f} MB", flush=True)
@@ -94,16 +120,19 @@ def main() -> None:
     # Floor for the import: a plain COPY of the same file into an unindexed text table.
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_copy_floor")
-        cursor.execute("CREATE UNLOGGED TABLE bench_copy_floor (record_id text, request text, interval_start text,"
-                       " interval_end text, quantity text, unit text)")
+        cursor.execute(
+            "CREATE UNLOGGED TABLE bench_copy_floor (record_id text, request text, interval_start text,"
+            " interval_end text, quantity text, unit text)"
+        )
         started = time.perf_counter()
         with cursor.cursor.copy("COPY bench_copy_floor FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
             copy.write(data)
         copy_floor = time.perf_counter() - started
         cursor.execute("DROP TABLE bench_copy_floor")
 
-    outcome = services.usage_import_create(actor=None, carrier=carrier, source="carrier", filename="bench.csv",
-                                           data=data)
+    outcome = services.usage_import_create(
+        actor=None, carrier=carrier, source="carrier", filename="bench.csv", data=data
+    )
     started = time.perf_counter()
     result = services.usage_import_run(import_id=outcome.usage_import.pk)
     import_time = time.perf_counter() - started
@@ -129,10 +158,14 @@ def main() -> None:
 
     n = args.records
     print(f"import:   {n / import_time:,.0f} rec/s in {import_time:.2f} s (COPY floor {copy_floor:.2f} s)")
-    print(f"bill run: {n / run_time:,.0f} rec/s in {run_time:.2f} s (GROUP BY floor {group_floor:.2f} s); "
-          f"{summary.invoices} invoices, {summary.lines} lines")
-    print(f"import {n / import_time:,.0f} rec/s ({import_time / copy_floor:.1f}x of floor) | "
-          f"bill run {n / run_time:,.0f} rec/s ({run_time / group_floor:.1f}x of floor)")
+    print(
+        f"bill run: {n / run_time:,.0f} rec/s in {run_time:.2f} s (GROUP BY floor {group_floor:.2f} s); "
+        f"{summary.invoices} invoices, {summary.lines} lines"
+    )
+    print(
+        f"import {n / import_time:,.0f} rec/s ({import_time / copy_floor:.1f}x of floor) | "
+        f"bill run {n / run_time:,.0f} rec/s ({run_time / group_floor:.1f}x of floor)"
+    )
 
 
 if __name__ == "__main__":

@@ -78,7 +78,8 @@ def test_run_killed_halfway_leaves_no_partial_lines_and_retry_matches(billing_wo
     with blocker.cursor() as cur:
         cur.execute(
             "INSERT INTO billing_invoice (bill_run_id, period, buyer_id, group_key, status, currency, subtotal, total,"
-            " amount_paid, pdf, pdf_sha256, created_at) VALUES (%s, %s, %s, %s, 'draft', 'GBP', 0, 0, 0, '', '', now())",
+            " amount_paid, pdf, pdf_sha256, created_at)"
+            " VALUES (%s, %s, %s, %s, 'draft', 'GBP', 0, 0, 0, '', '', now())",
             [holder.pk, OCT, world.buyer_org.pk, "GBP:ec0:all-carriers:all-sites"],
         )
     outcome: dict[str, object] = {}
