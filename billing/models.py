@@ -215,8 +215,10 @@ class UsageRecord(models.Model):
             models.UniqueConstraint(fields=["carrier", "record_id"], name="usage_record_once_per_carrier"),
             models.CheckConstraint(condition=Q(interval_end__gt=F("interval_start")), name="usage_interval_valid"),
             models.CheckConstraint(condition=Q(quantity__gte=0), name="usage_quantity_not_negative"),
+            models.CheckConstraint(condition=~Q(record_id="") & ~Q(unit=""), name="usage_ids_not_blank"),
         ]
-        indexes = [models.Index(fields=["bill_period", "rate_line"], name="usage_period_line_idx")]
+        # On PostgreSQL a BRIN index on bill_period (migration 0004) serves the bill run: records arrive
+        # roughly in period order, and a BRIN costs almost nothing per inserted row, unlike a btree.
 
     def __str__(self) -> str:
         return f"{self.record_id}: {self.quantity} {self.unit}"

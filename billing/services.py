@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -311,7 +312,7 @@ def _lines_for_period(period: date) -> tuple[list[DraftLine], int]:
     tiers: dict[int, list[tuple[Decimal, Decimal]]] = defaultdict(list)
     for tier in RateTier.objects.all():
         tiers[tier.rate_line_id].append((tier.threshold, tier.rate))
-    billed = Case(
+    billed: Any = Case(
         When(
             rate_line__increment__gt=0,
             then=Ceil(F("quantity") / F("rate_line__increment")) * F("rate_line__increment"),
@@ -319,6 +320,9 @@ def _lines_for_period(period: date) -> tuple[list[DraftLine], int]:
         default=F("quantity"),
         output_field=DecimalField(max_digits=24, decimal_places=6),
     )
+    if not RateLine.objects.filter(increment__gt=0).exists():
+        # Without increments to round to, the GROUP BY needs no join to the rate lines.
+        billed = F("quantity")
     totals = list(
         UsageRecord.objects.filter(bill_period=period)
         .values("rate_line_id", "is_adjustment")

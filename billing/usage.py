@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.cache import cache
-from django.db import connection, models
+from django.db import DatabaseError, connection, models, transaction
 
 from billing.models import BillRun, Contract, RateLine, UsageImport, UsageRecord
 
@@ -248,103 +248,129 @@ def _import_postgresql(usage_import: UsageImport, text: str, header: list[str]) 
         cursor.execute("ANALYZE usage_staging")
         cursor.execute("ANALYZE usage_keys")
 
-        # One pass finds every bad row; the first problem of each row is reported.
-        checks = [
-            ("record_id", "coalesce(s.record_id, '') = ''", "record_id is required."),
-            ("record_id", "length(s.record_id) > 64", "record_id is longer than 64 characters."),
-            ("request", "coalesce(s.request, '') = ''", "request is required."),
-            (
-                "interval_start",
-                f"coalesce(s.interval_start, '') !~ '{TIMESTAMP_RE}'",
-                "interval_start is not a date and time like 2026-10-01T00:00:00Z.",
-            ),
-            (
-                "interval_end",
-                f"coalesce(s.interval_end, '') !~ '{TIMESTAMP_RE}'",
-                "interval_end is not a date and time like 2026-10-01T01:00:00Z.",
-            ),
-            ("quantity", f"coalesce(s.quantity, '') !~ '{NUMBER_RE}'", "quantity must be a number, 0 or more."),
-            ("unit", "coalesce(s.unit, '') = ''", "unit is required."),
-            ("unit", "length(s.unit) > 20", "unit is longer than 20 characters."),
-            *[(c, f"coalesce(s.{c}, '') <> '' AND s.{c} !~ '{NUMBER_RE}'", f"{c} must be a number.") for c in DECIMALS],
-            (
-                "volume_bytes",
-                "coalesce(s.volume_bytes, '') <> '' AND s.volume_bytes !~ '^[0-9]{1,18}$'",
-                "volume_bytes must be a whole number.",
-            ),
-            ("equipment_id", "length(coalesce(s.equipment_id, '')) > 64", "equipment_id is longer than 64 characters."),
-            ("request", "k.problem IS NOT NULL", None),
-        ]
-        case = " ".join(
-            f"WHEN {cond} THEN '{col}|' || {('k.problem' if msg is None else repr(msg))}" for col, cond, msg in checks
-        )
-        cursor.execute(
-            f"SELECT s.line + 1, problem FROM (SELECT s.line, CASE {case} END AS problem"  # noqa: S608
-            " FROM usage_staging s LEFT JOIN usage_keys k ON k.request = coalesce(s.request, '')"
-            " AND k.service_type = coalesce(s.service_type, '') AND k.unit = coalesce(s.unit, '')"
-            " AND k.end_customer = coalesce(s.end_customer, '')) s"
-            f" WHERE problem IS NOT NULL ORDER BY s.line LIMIT {MAX_ERRORS}"
-        )
-        for line, problem in cursor.fetchall():
-            column, _, message = problem.partition("|")
-            result.errors.append(_error(line, column, message))
-        if not result.errors:
-            cursor.execute(
-                "SELECT s.line + 1 FROM usage_staging s"
-                " WHERE s.interval_end::timestamptz <= s.interval_start::timestamptz ORDER BY s.line LIMIT %s",
-                [MAX_ERRORS],
-            )
-            result.errors += [
-                _error(r[0], "interval_end", "interval_end must be after interval_start.") for r in cursor.fetchall()
-            ]
-        if result.errors:
+        if any(not isinstance(found, Resolved) for found in resolved.values()):
+            result.errors = _diagnose(cursor)
             return result
-
-        cursor.execute(
-            "SELECT DISTINCT date_trunc('month', interval_start::timestamptz AT TIME ZONE 'UTC')::date"
-            " FROM usage_staging"
-        )
-        months = bill_period_map({r[0] for r in cursor.fetchall()})
-        cursor.execute(
-            "CREATE TEMP TABLE usage_months (month date, bill_period date, is_adjustment boolean) ON COMMIT DROP"
-        )
-        cursor.executemany(
-            "INSERT INTO usage_months VALUES (%s, %s, %s)", [(m, p, adj) for m, (p, adj) in months.items()]
-        )
-        cursor.execute("ANALYZE usage_months")
-        _progress(usage_import.pk, "importing", 0, result.total)
-        table = UsageRecord._meta.db_table
-        cursor.execute(
-            f"INSERT INTO {table} (carrier_id, record_id, contract_id, rate_line_id, buyer_id, end_customer_id,"  # noqa: S608
-            " usage_import_id, source, interval_start, interval_end, quantity, unit, service_type_code,"
-            " min_bandwidth_mbps, max_bandwidth_mbps, volume_bytes, latency_ms, jitter_ms, packet_loss_pct,"
-            " asr_pct, equipment_id, bill_period, is_adjustment)"
-            " SELECT %s, s.record_id, k.contract_id, k.rate_line_id, k.buyer_id, k.end_customer_id, %s, %s,"
-            " s.interval_start::timestamptz, s.interval_end::timestamptz, s.quantity::numeric, s.unit,"
-            " coalesce(s.service_type, ''), nullif(s.min_bandwidth_mbps, '')::numeric,"
-            " nullif(s.max_bandwidth_mbps, '')::numeric, nullif(s.volume_bytes, '')::bigint,"
-            " nullif(s.latency_ms, '')::numeric, nullif(s.jitter_ms, '')::numeric,"
-            " nullif(s.packet_loss_pct, '')::numeric, nullif(s.asr_pct, '')::numeric,"
-            " coalesce(s.equipment_id, ''), m.bill_period, m.is_adjustment"
-            " FROM usage_staging s"
-            " JOIN usage_keys k ON k.request = coalesce(s.request, '')"
-            " AND k.service_type = coalesce(s.service_type, '') AND k.unit = coalesce(s.unit, '')"
-            " AND k.end_customer = coalesce(s.end_customer, '')"
-            " JOIN usage_months m"
-            " ON m.month = date_trunc('month', s.interval_start::timestamptz AT TIME ZONE 'UTC')::date"
-            " ON CONFLICT (carrier_id, record_id) DO NOTHING",
-            [usage_import.carrier_id, usage_import.pk, usage_import.source],
-        )
-        result.inserted = cursor.rowcount
-        result.duplicates = result.total - result.inserted
-        if any(adj for _, adj in months.values()):
-            cursor.execute(
-                f"SELECT count(*) FROM {table} WHERE usage_import_id = %s AND is_adjustment",  # noqa: S608
-                [usage_import.pk],
-            )
-            result.adjustments = cursor.fetchone()[0]
+        try:
+            # Fast path: the database refuses a bad row (cast, constraint); only then is every row diagnosed.
+            with transaction.atomic():
+                _insert(cursor, usage_import, result)
+        except DatabaseError as exc:
+            result.errors = _diagnose(cursor) or [_error(0, "", f"The file was refused: {str(exc).splitlines()[0]}")]
+            result.inserted = result.duplicates = result.adjustments = 0
+            return result
         _progress(usage_import.pk, "done", result.total, result.total)
     return result
+
+
+ISO_START = "____-__-__%"
+
+
+def _insert(cursor: Any, usage_import: UsageImport, result: ImportResult) -> None:
+    """Move the staging rows into the usage table in one statement; raises on the first bad row."""
+    cursor.execute(
+        "SELECT DISTINCT date_trunc('month', interval_start::timestamptz AT TIME ZONE 'UTC')::date"
+        " FROM usage_staging WHERE interval_start LIKE %s",
+        [ISO_START],
+    )
+    months = bill_period_map({r[0] for r in cursor.fetchall()})
+    cursor.execute(
+        "CREATE TEMP TABLE usage_months (month date, bill_period date, is_adjustment boolean) ON COMMIT DROP"
+    )
+    cursor.executemany("INSERT INTO usage_months VALUES (%s, %s, %s)", [(m, p, adj) for m, (p, adj) in months.items()])
+    cursor.execute("ANALYZE usage_months")
+    _progress(usage_import.pk, "importing", 0, result.total)
+    table = UsageRecord._meta.db_table
+    cursor.execute(
+        f"INSERT INTO {table} (carrier_id, record_id, contract_id, rate_line_id, buyer_id, end_customer_id,"  # noqa: S608
+        " usage_import_id, source, interval_start, interval_end, quantity, unit, service_type_code,"
+        " min_bandwidth_mbps, max_bandwidth_mbps, volume_bytes, latency_ms, jitter_ms, packet_loss_pct,"
+        " asr_pct, equipment_id, bill_period, is_adjustment)"
+        " SELECT %s, s.record_id, k.contract_id, k.rate_line_id, k.buyer_id, k.end_customer_id, %s, %s,"
+        " CASE WHEN s.interval_start LIKE %s THEN s.interval_start::timestamptz END,"
+        " CASE WHEN s.interval_end LIKE %s THEN s.interval_end::timestamptz END, s.quantity::numeric, s.unit,"
+        " coalesce(s.service_type, ''), nullif(s.min_bandwidth_mbps, '')::numeric,"
+        " nullif(s.max_bandwidth_mbps, '')::numeric, nullif(s.volume_bytes, '')::bigint,"
+        " nullif(s.latency_ms, '')::numeric, nullif(s.jitter_ms, '')::numeric,"
+        " nullif(s.packet_loss_pct, '')::numeric, nullif(s.asr_pct, '')::numeric,"
+        " coalesce(s.equipment_id, ''), m.bill_period, m.is_adjustment"
+        " FROM usage_staging s"
+        " JOIN usage_keys k ON k.request = coalesce(s.request, '')"
+        " AND k.service_type = coalesce(s.service_type, '') AND k.unit = coalesce(s.unit, '')"
+        " AND k.end_customer = coalesce(s.end_customer, '')"
+        " JOIN usage_months m"
+        " ON m.month = date_trunc('month', s.interval_start::timestamptz AT TIME ZONE 'UTC')::date"
+        " ON CONFLICT (carrier_id, record_id) DO NOTHING",
+        [usage_import.carrier_id, usage_import.pk, usage_import.source, ISO_START, ISO_START],
+    )
+    result.inserted = cursor.rowcount
+    result.duplicates = result.total - result.inserted
+    if any(adj for _, adj in months.values()):
+        cursor.execute(
+            f"SELECT count(*) FROM {table} WHERE usage_import_id = %s AND is_adjustment",  # noqa: S608
+            [usage_import.pk],
+        )
+        result.adjustments = cursor.fetchone()[0]
+
+
+def _diagnose(cursor: Any) -> list[dict[str, Any]]:
+    """List every bad row of the staging table with its line, column and reason (slow path)."""
+    errors: list[dict[str, Any]] = []
+    # One pass finds every bad row; the first problem of each row is reported.
+    checks = [
+        ("record_id", "coalesce(s.record_id, '') = ''", "record_id is required."),
+        ("record_id", "length(s.record_id) > 64", "record_id is longer than 64 characters."),
+        ("request", "coalesce(s.request, '') = ''", "request is required."),
+        (
+            "interval_start",
+            f"coalesce(s.interval_start, '') !~ '{TIMESTAMP_RE}'",
+            "interval_start is not a date and time like 2026-10-01T00:00:00Z.",
+        ),
+        (
+            "interval_end",
+            f"coalesce(s.interval_end, '') !~ '{TIMESTAMP_RE}'",
+            "interval_end is not a date and time like 2026-10-01T01:00:00Z.",
+        ),
+        ("quantity", f"coalesce(s.quantity, '') !~ '{NUMBER_RE}'", "quantity must be a number, 0 or more."),
+        ("unit", "coalesce(s.unit, '') = ''", "unit is required."),
+        ("unit", "length(s.unit) > 20", "unit is longer than 20 characters."),
+        *[(c, f"coalesce(s.{c}, '') <> '' AND s.{c} !~ '{NUMBER_RE}'", f"{c} must be a number.") for c in DECIMALS],
+        (
+            "volume_bytes",
+            "coalesce(s.volume_bytes, '') <> '' AND s.volume_bytes !~ '^[0-9]{1,18}$'",
+            "volume_bytes must be a whole number.",
+        ),
+        ("equipment_id", "length(coalesce(s.equipment_id, '')) > 64", "equipment_id is longer than 64 characters."),
+        ("request", "k.problem IS NOT NULL", None),
+    ]
+    case = " ".join(
+        f"WHEN {cond} THEN '{col}|' || {('k.problem' if msg is None else repr(msg))}" for col, cond, msg in checks
+    )
+    cursor.execute(
+        f"SELECT s.line + 1, problem FROM (SELECT s.line, CASE {case} END AS problem"  # noqa: S608
+        " FROM usage_staging s LEFT JOIN usage_keys k ON k.request = coalesce(s.request, '')"
+        " AND k.service_type = coalesce(s.service_type, '') AND k.unit = coalesce(s.unit, '')"
+        " AND k.end_customer = coalesce(s.end_customer, '')) s"
+        f" WHERE problem IS NOT NULL ORDER BY s.line LIMIT {MAX_ERRORS}"
+    )
+    for line, problem in cursor.fetchall():
+        column, _, message = problem.partition("|")
+        errors.append(_error(line, column, message))
+    if not errors:
+        try:
+            with transaction.atomic():
+                cursor.execute(
+                    "SELECT s.line + 1 FROM usage_staging s"
+                    " WHERE s.interval_end::timestamptz <= s.interval_start::timestamptz ORDER BY s.line LIMIT %s",
+                    [MAX_ERRORS],
+                )
+                errors += [
+                    _error(r[0], "interval_end", "interval_end must be after interval_start.")
+                    for r in cursor.fetchall()
+                ]
+        except DatabaseError:
+            errors.append(_error(0, "", "A date in the file does not exist (for example 30 February)."))
+    return errors
 
 
 # --- SQLite and anything else: the same rules in Python ----------------------------------------------
