@@ -181,3 +181,14 @@ def test_criteria_page_count_counts_open_requests_per_set(world) -> None:  # typ
     counts = matching.open_request_counts_by_criteria(world.carrier_org.pk)
     uk_data = CriteriaSet.objects.get(organization=world.carrier_org, name="UK data")
     assert counts == {uk_data.pk: 1}
+
+
+@pytest.mark.django_db
+def test_carrier_criteria_page_says_how_many_open_requests_each_set_matches(world, as_role) -> None:  # type: ignore[no-untyped-def]
+    from tests.rfq import builders
+
+    page = as_role("seller_sales").get("/seller/criteria/").content.decode()
+    assert "Matches 0 open requests today." in page
+    builders.published(world.buyer_owner, world.buyer_org, world.sites)
+    page = as_role("seller_sales").get("/seller/criteria/").content.decode()
+    assert "Matches 1 open request today." in page
