@@ -257,13 +257,13 @@ def seed() -> list[str]:
         rfq = _build(
             alice,
             acme,
-            "Toll-free numbers for customer service",
+            "SIP trunk for the customer service desk",
             _sites(acme, ["London office"]),
             ["voice-sip-trunking"],
         )
         services.rfq_cancel(actor=alice, rfq=rfq, reason="We moved customer service to a partner.")
 
-    step(acme, "Toll-free numbers for customer service", cancelled)
+    step(acme, "SIP trunk for the customer service desk", cancelled)
 
     def expired() -> None:
         rfq = _build(
