@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from buyers.models import BuyerProfile, BuyingGroup, EndCustomer, GroupMembership, Site
-from marketplace.audit import audit_record
+from marketplace.audit import audit_record, update_audited
 from marketplace.csv_import import RowError
 from marketplace.models import Membership, Organization, User
 from marketplace.services import (
@@ -202,24 +202,13 @@ def site_update(*, actor: User, site: Site, end_customer: EndCustomer | None = N
     if clash.exclude(pk=locked.pk).exists():
         raise DomainError("You already have a site with this name.")
     fields["end_customer"] = end_customer
-    changed = [f for f, v in fields.items() if getattr(locked, f) != v]
-    if not changed:
-        return locked
-    before = {f: getattr(locked, f) for f in changed}
-    for f in changed:
-        setattr(locked, f, fields[f])
-    try:
-        with transaction.atomic():
-            locked.save(update_fields=changed)
-    except IntegrityError as exc:
-        raise DomainError("You already have a site with this name.") from exc
-    audit_record(
+    update_audited(
         actor=actor,
-        action="site.update",
         obj=locked,
+        fields=fields,
+        action="site.update",
         organization=locked.organization,
-        before=before,
-        after={f: getattr(locked, f) for f in changed},
+        conflict_message="You already have a site with this name.",
     )
     return locked
 
@@ -328,24 +317,14 @@ def end_customer_update(*, actor: User, customer: EndCustomer, **fields: Any) ->
     clash = EndCustomer.objects.filter(reseller=locked.reseller, reference=fields.get("reference", locked.reference))
     if clash.exclude(pk=locked.pk).exists():
         raise DomainError("Another end customer already has this reference.")
-    changed = [f for f, v in fields.items() if getattr(locked, f) != v]
-    if changed:
-        before = {f: getattr(locked, f) for f in changed}
-        for f in changed:
-            setattr(locked, f, fields[f])
-        try:
-            with transaction.atomic():
-                locked.save(update_fields=changed)
-        except IntegrityError as exc:
-            raise DomainError("Another end customer already has this reference.") from exc
-        audit_record(
-            actor=actor,
-            action="end_customer.update",
-            obj=locked,
-            organization=locked.reseller,
-            before=before,
-            after={f: getattr(locked, f) for f in changed},
-        )
+    update_audited(
+        actor=actor,
+        obj=locked,
+        fields=fields,
+        action="end_customer.update",
+        organization=locked.reseller,
+        conflict_message="Another end customer already has this reference.",
+    )
     return locked
 
 

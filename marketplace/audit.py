@@ -45,3 +45,44 @@ def audit_record(
         after=_jsonable(after),
         ip_address=client_address.get(),
     )
+
+
+def update_audited(
+    *,
+    actor: User | None,
+    obj: models.Model,
+    fields: dict[str, Any],
+    action: str,
+    organization: Organization | None = None,
+    conflict_message: str | None = None,
+) -> list[str]:
+    """Set the fields that differ, save only those, and audit before/after; return the names changed.
+
+    With conflict_message, a unique constraint that refuses the new values becomes a DomainError saying so.
+    """
+    from django.db import IntegrityError, transaction
+
+    from marketplace.services import DomainError
+
+    changed = [name for name, value in fields.items() if getattr(obj, name) != value]
+    if not changed:
+        return changed
+    before = {name: getattr(obj, name) for name in changed}
+    for name in changed:
+        setattr(obj, name, fields[name])
+    try:
+        with transaction.atomic():
+            obj.save(update_fields=changed)
+    except IntegrityError as exc:
+        if conflict_message is None:
+            raise
+        raise DomainError(conflict_message) from exc
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=obj,
+        organization=organization,
+        before=before,
+        after={name: getattr(obj, name) for name in changed},
+    )
+    return changed

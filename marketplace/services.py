@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from marketplace.audit import audit_record
+from marketplace.audit import audit_record, update_audited
 from marketplace.models import (
     Invitation,
     Membership,
@@ -274,21 +274,9 @@ def organization_update(*, actor: User, organization: Organization, **fields: An
     if unknown:
         raise TypeError(f"Unknown organisation fields: {sorted(unknown)}")
     org = _locked(organization)
-    before = _org_snapshot(org)
-    changed = [name for name, value in fields.items() if getattr(org, name) != value]
+    changed = update_audited(actor=actor, obj=org, fields=fields, action="organization.update", organization=org)
     if not changed:
         return org
-    for name in changed:
-        setattr(org, name, fields[name])
-    org.save(update_fields=changed)
-    audit_record(
-        actor=actor,
-        action="organization.update",
-        obj=org,
-        organization=org,
-        before={k: before[k] for k in changed},
-        after={k: getattr(org, k) for k in changed},
-    )
     identity = [name for name in changed if name in IDENTITY_FIELDS]
     if identity and org.verification_status == Organization.Verification.VERIFIED:
         organization_send_back_for_review(
