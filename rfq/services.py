@@ -82,6 +82,19 @@ def carrier_people(carrier_id: int) -> list[User]:
     )
 
 
+def _notify_carriers(rfq: Rfq, invitations: Any, *, key: str, kind: str, subject: str, body: str) -> None:
+    """Tell the staff of each invited carrier, once per carrier (key + ":" + carrier id), linking to the request."""
+    for invitation in invitations:
+        notify(
+            recipients=carrier_people(invitation.carrier_id),
+            key=f"{key}:{invitation.carrier_id}",
+            kind=kind,
+            subject=subject,
+            body=body,
+            url=f"/rfq/seller/{rfq.pk}/",
+        )
+
+
 def buyer_alias(rfq: Rfq) -> str:
     """How carriers see the buyer before award: an alias, never a name."""
     if rfq.group_id:
@@ -610,15 +623,14 @@ def question_answer(*, actor: User, question: Question, answer: str) -> Question
     q.answered_at = timezone.now()
     q.save(update_fields=["answer", "answered_at"])
     _audit(actor, "rfq.question_answer", q.rfq, question=q.pk)
-    for invitation in q.rfq.invitations.all():
-        notify(
-            recipients=carrier_people(invitation.carrier_id),
-            key=f"rfq-answer:{q.pk}:{invitation.carrier_id}",
-            kind="rfq_answer",
-            subject=f"Clarification published on {q.rfq.reference}",
-            body=f"Q: {q.text}\nA: {q.answer}",
-            url=f"/rfq/seller/{q.rfq_id}/",
-        )
+    _notify_carriers(
+        q.rfq,
+        q.rfq.invitations.all(),
+        key=f"rfq-answer:{q.pk}",
+        kind="rfq_answer",
+        subject=f"Clarification published on {q.rfq.reference}",
+        body=f"Q: {q.text}\nA: {q.answer}",
+    )
     return q
 
 
@@ -657,16 +669,15 @@ def addendum_create(*, actor: User, rfq: Rfq, description: str, new_deadline: da
     rfq.save(update_fields=["bid_deadline", "decision_deadline", "reminder_sent_at"])
     flagged = rfq.bids.filter(status=Bid.Status.SUBMITTED).update(needs_reconfirmation=True)
     _audit(actor, "rfq.addendum", rfq, number=number, new_deadline=new_deadline, bids_to_reconfirm=flagged)
-    for invitation in rfq.invitations.all():
-        notify(
-            recipients=carrier_people(invitation.carrier_id),
-            key=f"rfq-addendum:{addendum.pk}:{invitation.carrier_id}",
-            kind="rfq_addendum",
-            subject=f"Addendum {number} to {rfq.reference}",
-            body=f"{addendum.description}\nBids now close {new_deadline:%d %b %Y %H:%M} UTC. "
-            "Submitted bids must be re-confirmed.",
-            url=f"/rfq/seller/{rfq.pk}/",
-        )
+    _notify_carriers(
+        rfq,
+        rfq.invitations.all(),
+        key=f"rfq-addendum:{addendum.pk}",
+        kind="rfq_addendum",
+        subject=f"Addendum {number} to {rfq.reference}",
+        body=f"{addendum.description}\nBids now close {new_deadline:%d %b %Y %H:%M} UTC. "
+        "Submitted bids must be re-confirmed.",
+    )
     return addendum
 
 
@@ -841,15 +852,14 @@ def rfq_open_bids(*, rfq_id: int) -> bool:
         body=f"{submitted} bid(s) arrived. Compare them and choose by {rfq.decision_deadline:%d %b %Y}.",
         url=f"/rfq/{rfq.pk}/compare/",
     )
-    for invitation in rfq.invitations.all():
-        notify(
-            recipients=carrier_people(invitation.carrier_id),
-            key=f"rfq-opened:{rfq.pk}:{invitation.carrier_id}",
-            kind="rfq_opened",
-            subject=f"Bidding closed on {rfq.reference}",
-            body="Bids are open. The digests of every bid are published on the request page so you can check yours.",
-            url=f"/rfq/seller/{rfq.pk}/",
-        )
+    _notify_carriers(
+        rfq,
+        rfq.invitations.all(),
+        key=f"rfq-opened:{rfq.pk}",
+        kind="rfq_opened",
+        subject=f"Bidding closed on {rfq.reference}",
+        body="Bids are open. The digests of every bid are published on the request page so you can check yours.",
+    )
     return True
 
 
@@ -868,15 +878,14 @@ def rfq_send_reminder(*, rfq_id: int) -> bool:
         return False
     rfq.reminder_sent_at = now
     rfq.save(update_fields=["reminder_sent_at"])
-    for invitation in rfq.invitations.exclude(state=RfqInvitation.State.DECLINED):
-        notify(
-            recipients=carrier_people(invitation.carrier_id),
-            key=f"rfq-reminder:{rfq.pk}:{rfq.bid_deadline.isoformat()}:{invitation.carrier_id}",
-            kind="rfq_reminder",
-            subject=f"Bids on {rfq.reference} close within a day",
-            body=f"Bids close {rfq.bid_deadline:%d %b %Y %H:%M} UTC.",
-            url=f"/rfq/seller/{rfq.pk}/",
-        )
+    _notify_carriers(
+        rfq,
+        rfq.invitations.exclude(state=RfqInvitation.State.DECLINED),
+        key=f"rfq-reminder:{rfq.pk}:{rfq.bid_deadline.isoformat()}",
+        kind="rfq_reminder",
+        subject=f"Bids on {rfq.reference} close within a day",
+        body=f"Bids close {rfq.bid_deadline:%d %b %Y %H:%M} UTC.",
+    )
     notify(
         recipients=buyer_people(rfq),
         key=f"rfq-reminder:{rfq.pk}:{rfq.bid_deadline.isoformat()}",
@@ -944,15 +953,14 @@ def _notify_everyone(rfq: Rfq, *, kind: str, subject: str, body: str) -> None:
         body=body,
         url=f"/rfq/{rfq.pk}/",
     )
-    for invitation in rfq.invitations.all():
-        notify(
-            recipients=carrier_people(invitation.carrier_id),
-            key=f"{kind}:{rfq.pk}:{invitation.carrier_id}",
-            kind=kind,
-            subject=subject,
-            body=body,
-            url=f"/rfq/seller/{rfq.pk}/",
-        )
+    _notify_carriers(
+        rfq,
+        rfq.invitations.all(),
+        key=f"{kind}:{rfq.pk}",
+        kind=kind,
+        subject=subject,
+        body=body,
+    )
 
 
 @transaction.atomic
@@ -1168,17 +1176,14 @@ def _notify_winner(award: Award) -> None:
 
 def _notify_losers(rfq: Rfq) -> None:
     winners = set(Award.objects.filter(rfq=rfq).values_list("carrier_id", flat=True))
-    for invitation in rfq.invitations.exclude(carrier_id__in=winners):
-        if not Bid.objects.filter(invitation=invitation, status=Bid.Status.SUBMITTED).exists():
-            continue
-        notify(
-            recipients=carrier_people(invitation.carrier_id),
-            key=f"award-lost:{rfq.pk}:{invitation.carrier_id}",
-            kind="award_lost",
-            subject=f"{rfq.reference}: not selected",
-            body="Thank you for your bid. The buyer selected another offer.",
-            url=f"/rfq/seller/{rfq.pk}/",
-        )
+    _notify_carriers(
+        rfq,
+        rfq.invitations.exclude(carrier_id__in=winners).filter(bid__status=Bid.Status.SUBMITTED),
+        key=f"award-lost:{rfq.pk}",
+        kind="award_lost",
+        subject=f"{rfq.reference}: not selected",
+        body="Thank you for your bid. The buyer selected another offer.",
+    )
 
 
 # --- bid attachments ------------------------------------------------------------------------------------
