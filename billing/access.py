@@ -396,7 +396,7 @@ def reseller_usage(*, organization: Organization, period: date | None) -> list[d
         dict(row)
         for row in records.annotate(customer=Coalesce(F("end_customer_id"), F("rate_line__site__end_customer_id")))
         .values("customer", "bill_period", "unit")
-        .annotate(quantity=Sum("quantity"), records=Count("id"))
+        .annotate(quantity=Sum("quantity"), records=Count("*"))
         .order_by("bill_period", "customer", "unit")
     ]
     for row in rows:

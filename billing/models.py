@@ -165,10 +165,12 @@ class UsageRecord(models.Model):
     """One measured amount of service; resolved to its contract and rate line when imported.
 
     References are plain integer columns without database constraints or indexes of their own: the import
-    query only writes ids it joined from contracts, and this table is the hot path of both the import and the
-    bill run, which need only the unique key and the (bill_period, rate_line) index.
+    only writes ids it resolved from contracts, and this table is the hot path of both the import and the bill
+    run. Its key is (carrier, record_id), the rule that a record is imported once, so a row costs one index
+    entry; on PostgreSQL record_id compares bytewise (collation "C") and a BRIN on bill_period serves the run.
     """
 
+    pk = models.CompositePrimaryKey("carrier_id", "record_id")
     carrier = models.ForeignKey(
         Organization, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
@@ -212,12 +214,11 @@ class UsageRecord(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["carrier", "record_id"], name="usage_record_once_per_carrier"),
             models.CheckConstraint(condition=Q(interval_end__gt=F("interval_start")), name="usage_interval_valid"),
             models.CheckConstraint(condition=Q(quantity__gte=0), name="usage_quantity_not_negative"),
             models.CheckConstraint(condition=~Q(record_id="") & ~Q(unit=""), name="usage_ids_not_blank"),
         ]
-        # On PostgreSQL a BRIN index on bill_period (migration 0004) serves the bill run: records arrive
+        # On PostgreSQL a BRIN index on bill_period (migrations 0003, 0004) serves the bill run: records arrive
         # roughly in period order, and a BRIN costs almost nothing per inserted row, unlike a btree.
 
     def __str__(self) -> str:

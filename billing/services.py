@@ -326,7 +326,7 @@ def _lines_for_period(period: date) -> tuple[list[DraftLine], int]:
     totals = list(
         UsageRecord.objects.filter(bill_period=period)
         .values("rate_line_id", "is_adjustment")
-        .annotate(quantity=Sum(billed), records=Count("id"))
+        .annotate(quantity=Sum(billed), records=Count("*"))
         .order_by()
     )
     missing = {t["rate_line_id"] for t in totals} - set(rate_lines)

@@ -1,7 +1,10 @@
 """Usage import: a CSV file is imported whole or not at all, each bad row reported with its line.
 
-PostgreSQL: the file is COPYed into a temporary staging table, checked with one set-based query and
-moved with one INSERT ... SELECT ... ON CONFLICT DO NOTHING. SQLite: the same rules row by row in Python.
+PostgreSQL, fast path: the rows stream straight into the usage table with one COPY, their contract ids
+resolved in memory; if the database refuses anything (a bad value, a duplicate record) that attempt is
+rolled back to its savepoint and the careful path runs: COPY into a temporary staging table, one set-based
+diagnosis of every bad row, and one INSERT ... SELECT ... ON CONFLICT DO NOTHING. SQLite: the same rules
+row by row in Python.
 A record already imported (same carrier and record_id), in this file or an earlier one, is counted once
 and reported as a duplicate.
 """
@@ -10,12 +13,14 @@ from __future__ import annotations
 
 import csv
 import io
+import operator
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import psycopg
 from django.core.cache import cache
 from django.db import DatabaseError, connection, models, transaction
 
@@ -25,6 +30,7 @@ REQUIRED = ["record_id", "request", "interval_start", "interval_end", "quantity"
 OPTIONAL = [
     "service_type",
     "end_customer",
+    "site",
     "min_bandwidth_mbps",
     "max_bandwidth_mbps",
     "volume_bytes",
@@ -77,92 +83,118 @@ def _error(line: int, column: str, message: str) -> dict[str, Any]:
     return {"line": line, "column": column, "message": message}
 
 
-def resolve_key(carrier_id: int, request: str, service_type: str, unit: str, end_customer: str) -> Resolved | str:
+Key = tuple[str, str, str, str, str]  # request, service type, unit, end customer, site
+
+
+def resolve_key(
+    carrier_id: int, request: str, service_type: str, unit: str, end_customer: str, site: str = ""
+) -> Resolved | str:
     """Find the contract and rate line a record belongs to, or say why not."""
-    key = (request, service_type, unit, end_customer)
+    key = (request, service_type, unit, end_customer, site)
     return resolve_keys(carrier_id, {key})[key]
 
 
-def resolve_keys(
-    carrier_id: int, keys: set[tuple[str, str, str, str]]
-) -> dict[tuple[str, str, str, str], Resolved | str]:
-    """Resolve many (request, service type, unit, end customer) keys with a handful of queries."""
-    from buyers.models import EndCustomer
+class KeyResolver:
+    """Resolves (request, service type, unit, end customer, site) keys to contracts in memory.
 
-    requests = {k[0].strip() for k in keys}
-    by_number: dict[str, list[Contract]] = {}
-    by_reference: dict[str, list[Contract]] = {}
-    for contract in (
-        Contract.objects.filter(carrier_id=carrier_id)
-        .filter(models.Q(number__in=requests) | models.Q(rfq__reference__in=requests))
-        .select_related("rfq")
-    ):
-        by_number.setdefault(contract.number, []).append(contract)
-        if contract.rfq is not None:
-            by_reference.setdefault(contract.rfq.reference, []).append(contract)
-    contract_ids = {c.pk for group in (*by_number.values(), *by_reference.values()) for c in group}
-    lines: dict[int, list[tuple[int, str, str]]] = {}
-    for line_id, contract_id, unit, code in (
-        RateLine.objects.filter(contract_id__in=contract_ids)
-        .order_by("id")
-        .values_list("id", "contract_id", "usage_unit", "service_type__code")
-    ):
-        lines.setdefault(contract_id, []).append((line_id, unit.lower(), code))
-    end_customers = {
-        (ec.reseller_id, ec.reference): ec.pk
-        for ec in EndCustomer.objects.filter(reference__in={k[3].strip() for k in keys if k[3].strip()})
-    }
-    result: dict[tuple[str, str, str, str], Resolved | str] = {}
-    for key in keys:
-        request, service_type, unit, end_customer = (part.strip() for part in key)
+    It loads the carrier's contracts named by `requests` (all of them when None), their rate lines and their
+    buyers' end customers with three queries, so keys can be resolved while a COPY holds the connection.
+    """
+
+    def __init__(self, carrier_id: int, requests: set[str] | None = None) -> None:
+        from buyers.models import EndCustomer
+
+        contracts = Contract.objects.filter(carrier_id=carrier_id).select_related("rfq")
+        if requests is not None:
+            contracts = contracts.filter(models.Q(number__in=requests) | models.Q(rfq__reference__in=requests))
+        self.by_number: dict[str, list[Contract]] = {}
+        self.by_reference: dict[str, list[Contract]] = {}
+        for contract in contracts:
+            self.by_number.setdefault(contract.number, []).append(contract)
+            if contract.rfq is not None:
+                self.by_reference.setdefault(contract.rfq.reference, []).append(contract)
+        found = {c.pk: c for group in (*self.by_number.values(), *self.by_reference.values()) for c in group}
+        self.lines: dict[int, list[tuple[int, str, str, str]]] = {}
+        for line_id, contract_id, unit, code, site in (
+            RateLine.objects.filter(contract_id__in=found)
+            .order_by("id")
+            .values_list("id", "contract_id", "usage_unit", "service_type__code", "site__name")
+        ):
+            self.lines.setdefault(contract_id, []).append((line_id, unit.lower(), code, site or ""))
+        self.end_customers = {
+            (reseller_id, reference): pk
+            for pk, reseller_id, reference in EndCustomer.objects.filter(
+                reseller_id__in={c.buyer_id for c in found.values()}
+            ).values_list("pk", "reseller_id", "reference")
+        }
+        self.cache: dict[Key, Resolved | str] = {}
+
+    def __call__(self, key: Key) -> Resolved | str:
+        if key not in self.cache:
+            self.cache[key] = self._resolve(*(part.strip() for part in key))
+        return self.cache[key]
+
+    def _resolve(self, request: str, service_type: str, unit: str, end_customer: str, site: str) -> Resolved | str:
         if not request or not unit:
-            result[key] = "skip"
-            continue
-        contracts = by_number.get(request) or by_reference.get(request) or []
+            return "skip"
+        contracts = self.by_number.get(request) or self.by_reference.get(request) or []
         if not contracts:
-            result[key] = f"You have no contract for {request!r}: use the request reference or the contract number."
-            continue
+            return f"You have no contract for {request!r}: use the request reference or the contract number."
         if len(contracts) > 1:
             numbers = ", ".join(sorted(c.number for c in contracts))
-            result[key] = f"{request} has several contracts with you ({numbers}): use the contract number instead."
-            continue
+            return f"{request} has several contracts with you ({numbers}): use the contract number instead."
         contract = contracts[0]
-        match = next(
-            (
-                line_id
-                for line_id, line_unit, code in lines.get(contract.pk, [])
-                if line_unit == unit.lower() and (not service_type or code == service_type)
-            ),
-            None,
-        )
-        if match is None:
+        candidates = [
+            (line_id, line_site)
+            for line_id, line_unit, code, line_site in self.lines.get(contract.pk, [])
+            if line_unit == unit.lower()
+            and (not service_type or code == service_type)
+            and (not site or line_site.lower() == site.lower())
+        ]
+        if not candidates:
             what = f" for {service_type}" if service_type else ""
-            result[key] = f"Contract {contract.number} has no line billed per {unit!r}{what}."
-            continue
+            where = f" at site {site!r}" if site else ""
+            return f"Contract {contract.number} has no line billed per {unit!r}{what}{where}."
+        sites = sorted({line_site for _, line_site in candidates})
+        if len(sites) > 1:
+            # Lines at different sites bill the same unit: the record must say which site it measured.
+            return (
+                f"Contract {contract.number} bills {unit!r} at several sites ({', '.join(sites)}): add the site column."
+            )
+        match = candidates[0][0]
         ec_id = None
         if end_customer:
-            ec_id = end_customers.get((contract.buyer_id, end_customer))
+            ec_id = self.end_customers.get((contract.buyer_id, end_customer))
             if ec_id is None:
-                result[key] = f"The buyer has no end customer with reference {end_customer!r}."
-                continue
-        result[key] = Resolved(contract.pk, match, contract.buyer_id, ec_id)
-    return result
+                return f"The buyer has no end customer with reference {end_customer!r}."
+        return Resolved(contract.pk, match, contract.buyer_id, ec_id)
+
+
+def resolve_keys(carrier_id: int, keys: set[Key]) -> dict[Key, Resolved | str]:
+    """Resolve many (request, service type, unit, end customer, site) keys with a handful of queries."""
+    resolver = KeyResolver(carrier_id, {k[0].strip() for k in keys})
+    return {key: resolver(key) for key in keys}
 
 
 def _month(value: datetime) -> date:
     return date(value.year, value.month, 1)
 
 
+def finalized_periods() -> set[date]:
+    return set(BillRun.objects.filter(status=BillRun.Status.FINALIZED).values_list("period", flat=True))
+
+
+def bill_period_for(month: date, finalized: set[date]) -> tuple[date, bool]:
+    """A month's usage goes on its own bill, or, once that month is finalised, on the next open one."""
+    target = month
+    while target in finalized:
+        target = date(target.year + (target.month == 12), target.month % 12 + 1, 1)
+    return target, target != month
+
+
 def bill_period_map(months: set[date]) -> dict[date, tuple[date, bool]]:
-    """Each month's usage goes on its own bill, or, once that month is finalised, on the next open one."""
-    finalized = set(BillRun.objects.filter(status=BillRun.Status.FINALIZED).values_list("period", flat=True))
-    result = {}
-    for month in months:
-        target = month
-        while target in finalized:
-            target = date(target.year + (target.month == 12), target.month % 12 + 1, 1)
-        result[month] = (target, target != month)
-    return result
+    finalized = finalized_periods()
+    return {month: bill_period_for(month, finalized) for month in months}
 
 
 def check_header(header: list[str]) -> list[dict[str, Any]]:
@@ -195,6 +227,141 @@ def run_import(usage_import: UsageImport, data: bytes) -> ImportResult:
 
 
 def _import_postgresql(usage_import: UsageImport, text: str, header: list[str]) -> ImportResult:
+    with connection.cursor() as cursor:
+        # One import per carrier at a time: the fast path's duplicate check relies on nobody else inserting.
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [7_302, usage_import.carrier_id])
+    try:
+        with transaction.atomic():
+            return _copy_direct(usage_import, text, header)
+    except (psycopg.Error, _NeedsStaging):
+        # Something in the file needs the careful path, which explains each row; nothing of the attempt stays.
+        pass
+    return _import_staged(usage_import, text, header)
+
+
+class _NeedsStaging(Exception):  # noqa: N818  (a signal, not an error)
+    """The fast path met a row it cannot vouch for."""
+
+
+# Table columns a file column goes to; request, end_customer and site are resolved to ids instead.
+TABLE_COLUMN = {"service_type": "service_type_code"}
+TEXT_NOT_NULL = ["service_type_code", "equipment_id"]
+DERIVED = [
+    "carrier_id",
+    "usage_import_id",
+    "source",
+    "contract_id",
+    "rate_line_id",
+    "buyer_id",
+    "end_customer_id",
+    "bill_period",
+    "is_adjustment",
+]
+PROGRESS_EVERY = 100_000
+
+
+def _utc_month(value: str) -> date:
+    """The UTC month of a timestamp from the file (the database checks the value itself)."""
+    parsed = _parse_timestamp(value.strip())
+    if parsed is None:
+        raise _NeedsStaging(value)
+    return _month(parsed.astimezone(UTC))
+
+
+def _month_cache_key(start: str) -> str:
+    """Timestamps in UTC share their month with their first seven characters; others stand for themselves."""
+    if (
+        len(start) >= 10
+        and start[4] == "-"
+        and start[7] == "-"
+        and (start[-1] == "Z" or start.endswith("+00:00") or ("+" not in start and start.count("-") == 2))
+    ):
+        return start[:7]
+    return start
+
+
+def _copy_direct(usage_import: UsageImport, text: str, header: list[str]) -> ImportResult:
+    """Fast path: stream the rows straight into the usage table with one COPY.
+
+    Python splits each line, resolves its contract from memory and appends the derived columns; PostgreSQL
+    parses and checks the values while Python prepares the next batch. Any doubt (quotes, an unknown
+    contract, a bad value, a duplicate key) raises, and the caller takes the staging path instead.
+    """
+    resolver = KeyResolver(usage_import.carrier_id)
+    finalized = finalized_periods()
+    position = {name: i for i, name in enumerate(header)}
+    kept = [i for i, name in enumerate(header) if name not in ("request", "end_customer", "site")]
+    columns = [TABLE_COLUMN.get(header[i], header[i]) for i in kept]
+    missing = [c for c in TEXT_NOT_NULL if c not in columns]
+    pick = operator.itemgetter(*kept)
+    request_at = position["request"]
+    unit_at = position["unit"]
+    start_at = position["interval_start"]
+    service_at = position.get("service_type")
+    customer_at = position.get("end_customer")
+    site_at = position.get("site")
+    width = len(header)
+    pad = "," * len(missing)
+    fixed = f"{usage_import.carrier_id},{usage_import.pk},{usage_import.source}"
+    suffixes: dict[tuple[Key, str], tuple[str, bool]] = {}
+    result = ImportResult()
+    copy_sql = (
+        f"COPY {UsageRecord._meta.db_table} ({', '.join(columns + missing + DERIVED)}) FROM STDIN"
+        f" WITH (FORMAT csv, FORCE_NOT_NULL ({', '.join(TEXT_NOT_NULL)}))"
+    )
+    lines = text.replace("\r\n", "\n").split("\n")
+    _progress(usage_import.pk, "importing", 0, len(lines) - 1)
+    with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
+        batch: list[str] = []
+        for number, line in enumerate(lines[1:], start=2):
+            if not line or line.isspace():
+                continue
+            if '"' in line:
+                raise _NeedsStaging(number)
+            fields = line.split(",")
+            if len(fields) != width:
+                raise _NeedsStaging(number)
+            key = (
+                fields[request_at],
+                fields[service_at] if service_at is not None else "",
+                fields[unit_at],
+                fields[customer_at] if customer_at is not None else "",
+                fields[site_at] if site_at is not None else "",
+            )
+            start = fields[start_at]
+            month_key = (key, _month_cache_key(start))
+            found = suffixes.get(month_key)
+            if found is None:
+                resolved = resolver(key)
+                if not isinstance(resolved, Resolved):
+                    raise _NeedsStaging(number)
+                period, adjustment = bill_period_for(_utc_month(start), finalized)
+                found = suffixes[month_key] = (
+                    f"{pad},{fixed},{resolved.contract_id},{resolved.rate_line_id},{resolved.buyer_id},"
+                    f"{resolved.end_customer_id or ''},{period.isoformat()},{'t' if adjustment else 'f'}\n",
+                    adjustment,
+                )
+            values = pick(fields)
+            batch.append((values if isinstance(values, str) else ",".join(values)) + found[0])
+            result.adjustments += found[1]
+            if len(batch) == 10_000:
+                copy.write("".join(batch))
+                result.total += len(batch)
+                batch = []
+                if result.total % PROGRESS_EVERY == 0:
+                    _progress(usage_import.pk, "importing", result.total, len(lines) - 1)
+        if batch:
+            copy.write("".join(batch))
+            result.total += len(batch)
+    if result.total == 0:
+        raise _NeedsStaging(0)
+    result.inserted = result.total
+    _progress(usage_import.pk, "done", result.total, result.total)
+    return result
+
+
+def _import_staged(usage_import: UsageImport, text: str, header: list[str]) -> ImportResult:
+    """Careful path: COPY into a staging table, diagnose bad rows, one INSERT ... SELECT ... ON CONFLICT."""
     result = ImportResult()
     with connection.cursor() as cursor:
         # Dropped on commit; also dropped here in case two imports share one transaction.
@@ -212,21 +379,21 @@ def _import_postgresql(usage_import: UsageImport, text: str, header: list[str]) 
             return result
         _progress(usage_import.pk, "checking", 0, result.total)
 
-        # Resolve the few distinct (request, service type, unit, end customer) keys in Python.
+        # Resolve the few distinct (request, service type, unit, end customer, site) keys in Python.
         cursor.execute(
             "SELECT DISTINCT coalesce(request, ''), coalesce(service_type, ''), coalesce(unit, ''),"
-            " coalesce(end_customer, '') FROM usage_staging"
+            " coalesce(end_customer, ''), coalesce(site, '') FROM usage_staging"
         )
         keys = cursor.fetchall()
         cursor.execute(
-            "CREATE TEMP TABLE usage_keys (request text, service_type text, unit text, end_customer text,"
+            "CREATE TEMP TABLE usage_keys (request text, service_type text, unit text, end_customer text, site text,"
             " contract_id bigint, rate_line_id bigint, buyer_id bigint, end_customer_id bigint, problem text)"
             " ON COMMIT DROP"
         )
         rows: list[tuple[Any, ...]] = []
         resolved = resolve_keys(usage_import.carrier_id, {tuple(k) for k in keys})  # type: ignore[misc]
-        for request, service_type, unit, end_customer in keys:
-            found = resolved[(request, service_type, unit, end_customer)]
+        for request, service_type, unit, end_customer, site in keys:
+            found = resolved[(request, service_type, unit, end_customer, site)]
             if isinstance(found, Resolved):
                 rows.append(
                     (
@@ -234,6 +401,7 @@ def _import_postgresql(usage_import: UsageImport, text: str, header: list[str]) 
                         service_type,
                         unit,
                         end_customer,
+                        site,
                         found.contract_id,
                         found.rate_line_id,
                         found.buyer_id,
@@ -242,8 +410,8 @@ def _import_postgresql(usage_import: UsageImport, text: str, header: list[str]) 
                     )
                 )
             else:
-                rows.append((request, service_type, unit, end_customer, None, None, None, None, found))
-        cursor.executemany("INSERT INTO usage_keys VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)", rows)
+                rows.append((request, service_type, unit, end_customer, site, None, None, None, None, found))
+        cursor.executemany("INSERT INTO usage_keys VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", rows)
         # Temporary tables have no statistics until analysed; without them the joins below go nested-loop.
         cursor.execute("ANALYZE usage_staging")
         cursor.execute("ANALYZE usage_keys")
@@ -297,7 +465,7 @@ def _insert(cursor: Any, usage_import: UsageImport, result: ImportResult) -> Non
         " FROM usage_staging s"
         " JOIN usage_keys k ON k.request = coalesce(s.request, '')"
         " AND k.service_type = coalesce(s.service_type, '') AND k.unit = coalesce(s.unit, '')"
-        " AND k.end_customer = coalesce(s.end_customer, '')"
+        " AND k.end_customer = coalesce(s.end_customer, '') AND k.site = coalesce(s.site, '')"
         " JOIN usage_months m"
         " ON m.month = date_trunc('month', s.interval_start::timestamptz AT TIME ZONE 'UTC')::date"
         " ON CONFLICT (carrier_id, record_id) DO NOTHING",
@@ -350,7 +518,7 @@ def _diagnose(cursor: Any) -> list[dict[str, Any]]:
         f"SELECT s.line + 1, problem FROM (SELECT s.line, CASE {case} END AS problem"  # noqa: S608
         " FROM usage_staging s LEFT JOIN usage_keys k ON k.request = coalesce(s.request, '')"
         " AND k.service_type = coalesce(s.service_type, '') AND k.unit = coalesce(s.unit, '')"
-        " AND k.end_customer = coalesce(s.end_customer, '')) s"
+        " AND k.end_customer = coalesce(s.end_customer, '') AND k.site = coalesce(s.site, '')) s"
         f" WHERE problem IS NOT NULL ORDER BY s.line LIMIT {MAX_ERRORS}"
     )
     for line, problem in cursor.fetchall():
@@ -398,8 +566,8 @@ def _parse_number(value: str) -> Decimal | None:
 def _import_python(usage_import: UsageImport, text: str, header: list[str]) -> ImportResult:
     result = ImportResult()
     reader = csv.DictReader(io.StringIO(text))
-    parsed: list[tuple[int, dict[str, Any], tuple[str, str, str, str]]] = []
-    keys: dict[tuple[str, str, str, str], Resolved | str] = {}
+    parsed: list[tuple[int, dict[str, Any], Key]] = []
+    keys: dict[Key, Resolved | str] = {}
     for raw in reader:
         line = reader.line_num
         result.total += 1
@@ -435,7 +603,7 @@ def _import_python(usage_import: UsageImport, text: str, header: list[str]) -> I
                 problem = ("equipment_id", "equipment_id is longer than 64 characters.")
             if problem is None and end <= start:  # type: ignore[operator]
                 problem = ("interval_end", "interval_end must be after interval_start.")
-        key = (row["request"], row["service_type"], row["unit"], row["end_customer"])
+        key = (row["request"], row["service_type"], row["unit"], row["end_customer"], row["site"])
         if problem is None:
             if key not in keys:
                 keys[key] = resolve_key(usage_import.carrier_id, *key)
