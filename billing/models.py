@@ -36,7 +36,7 @@ class Contract(models.Model):
     """What one buyer (or reseller's end customer) bought from one carrier, and how it is billed."""
 
     number = models.CharField(max_length=12, unique=True)
-    award = models.OneToOneField("rfq.Award", null=True, blank=True, on_delete=models.PROTECT, related_name="contract")
+    award = models.ForeignKey("rfq.Award", null=True, blank=True, on_delete=models.PROTECT, related_name="contracts")
     rfq = models.ForeignKey("rfq.Rfq", null=True, blank=True, on_delete=models.PROTECT, related_name="contracts")
     buyer = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="buyer_contracts")
     end_customer = models.ForeignKey(
@@ -58,6 +58,11 @@ class Contract(models.Model):
         ordering = ["buyer_id", "number"]
         constraints = [
             models.CheckConstraint(condition=Q(end_date__gt=F("start_date")), name="contract_ends_after_start"),
+            # An award gives one contract to the buyer, or one per end customer when a reseller bought.
+            models.UniqueConstraint(
+                fields=["award"], condition=Q(end_customer__isnull=True), name="contract_once_per_award"
+            ),
+            models.UniqueConstraint(fields=["award", "end_customer"], name="contract_once_per_award_end_customer"),
             models.CheckConstraint(
                 condition=Q(commission_percent__gte=0, commission_percent__lte=100), name="contract_commission_range"
             ),

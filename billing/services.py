@@ -56,13 +56,17 @@ def _add_months(day: date, months: int) -> date:
 
 @transaction.atomic
 def contracts_sync_from_awards() -> int:
-    """Create a contract for every award that has none yet; safe to run any number of times."""
+    """Create the contracts of every award that has none yet; safe to run any number of times.
+
+    A buyer's award gives one contract. A reseller's award gives one per end customer whose sites it covers
+    (and one for sites of the reseller's own), so each end customer's usage and charges stay apart.
+    """
     from rfq.models import Award
 
     created = 0
     for award in (
         Award.objects.select_for_update(of=("self",))
-        .filter(contract__isnull=True)
+        .filter(contracts__isnull=True)
         .select_related("rfq")
         .prefetch_related("lines__site", "lines__service_type")
         .order_by("id")
@@ -70,46 +74,51 @@ def contracts_sync_from_awards() -> int:
         rfq = award.rfq
         start = award.start_date or award.accepted_at.date()
         rate = CommissionRate.objects.filter(carrier_id=award.carrier_id).values_list("percent", flat=True).first()
-        contract = Contract.objects.create(
-            number="CT-" + "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(6)),
-            award=award,
-            rfq=rfq,
-            buyer_id=award.buyer_id,
-            carrier_id=award.carrier_id,
-            currency=award.currency,
-            start_date=start,
-            end_date=_add_months(start, award.term_months),
-            invoice_grouping=rfq.invoice_grouping,
-            carrier_grouping=rfq.carrier_grouping,
-            payment_terms_days=rfq.payment_terms_days,
-            invoice_delivery=rfq.invoice_delivery,
-            po_number=rfq.po_number,
-            commission_percent=rate if rate is not None else DEFAULT_COMMISSION,
-        )
-        RateLine.objects.bulk_create(
-            [
-                RateLine(
-                    contract=contract,
-                    site=line.site,
-                    service_type=line.service_type,
-                    description=f"{line.service_type.name} at {line.site.name}",
-                    quantity=line.quantity,
-                    monthly_charge=line.monthly_charge,
-                    one_time_charge=line.one_time_charge,
-                    usage_unit=line.usage_unit,
-                    usage_rate=line.usage_rate,
-                )
-                for line in award.lines.all()
-            ]
-        )
-        audit_record(
-            actor=None,
-            action="contract.create",
-            obj=contract,
-            organization=contract.buyer,
-            after={"award": award.pk, "carrier": award.carrier_id},
-        )
-        created += 1
+        by_end_customer: dict[int | None, list[Any]] = defaultdict(list)
+        for line in award.lines.all():
+            by_end_customer[line.site.end_customer_id].append(line)
+        for end_customer_id, lines in sorted(by_end_customer.items(), key=lambda item: item[0] or 0):
+            contract = Contract.objects.create(
+                number="CT-" + "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(6)),
+                award=award,
+                rfq=rfq,
+                buyer_id=award.buyer_id,
+                end_customer_id=end_customer_id,
+                carrier_id=award.carrier_id,
+                currency=award.currency,
+                start_date=start,
+                end_date=_add_months(start, award.term_months),
+                invoice_grouping=rfq.invoice_grouping,
+                carrier_grouping=rfq.carrier_grouping,
+                payment_terms_days=rfq.payment_terms_days,
+                invoice_delivery=rfq.invoice_delivery,
+                po_number=rfq.po_number,
+                commission_percent=rate if rate is not None else DEFAULT_COMMISSION,
+            )
+            RateLine.objects.bulk_create(
+                [
+                    RateLine(
+                        contract=contract,
+                        site=line.site,
+                        service_type=line.service_type,
+                        description=f"{line.service_type.name} at {line.site.name}",
+                        quantity=line.quantity,
+                        monthly_charge=line.monthly_charge,
+                        one_time_charge=line.one_time_charge,
+                        usage_unit=line.usage_unit,
+                        usage_rate=line.usage_rate,
+                    )
+                    for line in lines
+                ]
+            )
+            audit_record(
+                actor=None,
+                action="contract.create",
+                obj=contract,
+                organization=contract.buyer,
+                after={"award": award.pk, "carrier": award.carrier_id, "end_customer": end_customer_id},
+            )
+            created += 1
     return created
 
 

@@ -140,6 +140,14 @@ class KeyResolver:
         contracts = self.by_number.get(request) or self.by_reference.get(request) or []
         if not contracts:
             return f"You have no contract for {request!r}: use the request reference or the contract number."
+        if len(contracts) > 1 and end_customer:
+            # A reseller's award has a contract per end customer: the record's end customer picks one.
+            contracts = [
+                c
+                for c in contracts
+                if c.end_customer_id is not None
+                and c.end_customer_id == self.end_customers.get((c.buyer_id, end_customer))
+            ] or contracts
         if len(contracts) > 1:
             numbers = ", ".join(sorted(c.number for c in contracts))
             return f"{request} has several contracts with you ({numbers}): use the contract number instead."
@@ -162,11 +170,13 @@ class KeyResolver:
                 f"Contract {contract.number} bills {unit!r} at several sites ({', '.join(sites)}): add the site column."
             )
         match = candidates[0][0]
-        ec_id = None
+        ec_id = contract.end_customer_id
         if end_customer:
             ec_id = self.end_customers.get((contract.buyer_id, end_customer))
             if ec_id is None:
                 return f"The buyer has no end customer with reference {end_customer!r}."
+            if contract.end_customer_id is not None and ec_id != contract.end_customer_id:
+                return f"Contract {contract.number} is for another end customer than {end_customer!r}."
         return Resolved(contract.pk, match, contract.buyer_id, ec_id)
 
 

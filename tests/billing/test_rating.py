@@ -243,3 +243,41 @@ def test_future_window_can_be_billed_before_it_starts(billing_world) -> None:  #
     services.bill_run_execute(period=future)
     assert future > timezone.now().date()
     assert Invoice.objects.get(period=future, buyer=billing_world.other_buyer_org).total == Decimal("1000.00")
+
+
+def test_a_resellers_award_gives_a_contract_per_end_customer(world, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+    from billing.models import Contract, RateLine
+    from billing.usage import KeyResolver
+    from buyers.models import EndCustomer
+    from marketplace.selectors import terms_current
+    from rfq import services as rfq_services
+    from tests.rfq import builders
+
+    taxis = EndCustomer.objects.create(reseller=world.buyer_org, name="Tyne Taxis", reference="HVP-1")
+    dental = EndCustomer.objects.create(reseller=world.buyer_org, name="Dales Dental", reference="HVP-2")
+    head_office, depot, branch = world.sites
+    head_office.end_customer, depot.end_customer = taxis, dental
+    head_office.save()
+    depot.save()
+    rfq = builders.published(world.buyer_owner, world.buyer_org, world.sites)
+    bid = builders.bid(world.seller_sales, rfq, world.carrier_org)
+    builders.open_now(rfq)
+    rfq_services.rfq_select(actor=world.buyer_owner, rfq=rfq, choices={bl.rfq_line_id: bl.pk for bl in bid.lines.all()})
+    with django_capture_on_commit_callbacks(execute=True):
+        (award,) = rfq_services.award_accept_terms(
+            actor=world.buyer_owner, rfq=rfq, organization=world.buyer_org, terms=terms_current()
+        )
+    contracts = {c.end_customer_id: c for c in Contract.objects.filter(award=award)}
+    assert set(contracts) == {taxis.pk, dental.pk, None}
+    sites = {
+        ec: set(RateLine.objects.filter(contract=c).values_list("site_id", flat=True)) for ec, c in contracts.items()
+    }
+    assert sites == {taxis.pk: {head_office.pk}, dental.pk: {depot.pk}, None: {branch.pk}}
+    assert services.contracts_sync_from_awards() == 0
+    # Usage for the request picks the end customer's contract by the record's end customer.
+    RateLine.objects.filter(contract__award=award).update(usage_unit="GB")
+    resolver = KeyResolver(world.carrier_org.pk)
+    found = resolver((rfq.reference, "", "GB", "HVP-2", ""))
+    assert not isinstance(found, str) and found.contract_id == contracts[dental.pk].pk
+    assert found.end_customer_id == dental.pk
+    assert "several contracts" in str(resolver((rfq.reference, "", "GB", "", "")))
