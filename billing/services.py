@@ -268,7 +268,7 @@ def month_bounds(period: date) -> tuple[date, date]:
     return start, _add_months(start, 1)
 
 
-def active_fraction(contract: Contract, period: date) -> Decimal:
+def active_fraction(contract: Contract | ContractTerms, period: date) -> Decimal:
     """The share of the month a contract runs: monthly charges are prorated at its start and end."""
     start, end = month_bounds(period)
     days = (end - start).days
@@ -297,10 +297,74 @@ def _progress(period: date, phase: str, done: int = 0, total: int = 0) -> None:
     cache.set(progress_key(period), {"phase": phase, "done": done, "total": total}, timeout=3600)
 
 
+@dataclass(slots=True)
+class ContractTerms:
+    """What rating needs of a contract, read as plain values (no model instances on the hot path)."""
+
+    pk: int
+    number: str
+    request: str  # the request reference, or the contract number when there is no request
+    buyer_id: int
+    carrier_id: int
+    end_customer_id: int | None
+    currency: str
+    start_date: date
+    end_date: date
+    carrier_grouping: str
+    invoice_grouping: str
+    commission_percent: Decimal
+
+
+@dataclass(slots=True)
+class LineTerms:
+    pk: int
+    contract: ContractTerms
+    site_id: int | None
+    description: str
+    monthly_charge: Decimal
+    one_time_charge: Decimal
+    usage_unit: str
+    usage_rate: Decimal | None
+    minimum_commitment: Decimal
+
+
+LINE_FIELDS = (
+    "pk",
+    "site_id",
+    "description",
+    "monthly_charge",
+    "one_time_charge",
+    "usage_unit",
+    "usage_rate",
+    "minimum_commitment",
+    "contract_id",
+    "contract__number",
+    "contract__rfq__reference",
+    "contract__buyer_id",
+    "contract__carrier_id",
+    "contract__end_customer_id",
+    "contract__currency",
+    "contract__start_date",
+    "contract__end_date",
+    "contract__carrier_grouping",
+    "contract__invoice_grouping",
+    "contract__commission_percent",
+)
+
+
+def _load_lines(lines: Any, into: dict[int, LineTerms], contracts: dict[int, ContractTerms]) -> None:
+    for row in lines.values_list(*LINE_FIELDS):
+        contract_id = row[8]
+        terms = contracts.get(contract_id)
+        if terms is None:
+            terms = contracts[contract_id] = ContractTerms(contract_id, row[9], row[10] or row[9], *row[11:])
+        into[row[0]] = LineTerms(row[0], terms, *row[1:8])
+
+
 @dataclass
 class DraftLine:
-    contract: Contract
-    rate_line: RateLine
+    contract: ContractTerms
+    rate_line: LineTerms
     kind: str
     description: str
     quantity: Decimal
@@ -313,15 +377,14 @@ class DraftLine:
 def _lines_for_period(period: date) -> tuple[list[DraftLine], int]:
     """Rate the period: recurring, one-time, usage (one GROUP BY), true-ups and late-usage adjustments."""
     start, end = month_bounds(period)
-    rate_lines = {
-        rl.pk: rl
-        for rl in RateLine.objects.select_related("contract", "contract__rfq").filter(
-            contract__start_date__lt=end, contract__end_date__gt=start
-        )
-    }
+    rate_lines: dict[int, LineTerms] = {}
+    contracts: dict[int, ContractTerms] = {}
+    _load_lines(
+        RateLine.objects.filter(contract__start_date__lt=end, contract__end_date__gt=start), rate_lines, contracts
+    )
     tiers: dict[int, list[tuple[Decimal, Decimal]]] = defaultdict(list)
-    for tier in RateTier.objects.all():
-        tiers[tier.rate_line_id].append((tier.threshold, tier.rate))
+    for rate_line_id, threshold, rate in RateTier.objects.values_list("rate_line_id", "threshold", "rate"):
+        tiers[rate_line_id].append((threshold, rate))
     billed: Any = Case(
         When(
             rate_line__increment__gt=0,
@@ -342,8 +405,7 @@ def _lines_for_period(period: date) -> tuple[list[DraftLine], int]:
     missing = {t["rate_line_id"] for t in totals} - set(rate_lines)
     if missing:
         # Late usage of a contract that has ended still has to be billed.
-        for rl in RateLine.objects.select_related("contract", "contract__rfq").filter(pk__in=missing):
-            rate_lines[rl.pk] = rl
+        _load_lines(RateLine.objects.filter(pk__in=missing), rate_lines, contracts)
     usage: dict[int, dict[bool, tuple[Decimal, int]]] = defaultdict(dict)
     records = 0
     for t in totals:
@@ -455,22 +517,13 @@ def _group_key(line: DraftLine) -> str:
     return ":".join(parts)
 
 
-def _fingerprint(period: date) -> str:
-    rows = list(
-        InvoiceLine.objects.filter(invoice__period=period)
-        .order_by("invoice__buyer_id", "invoice__group_key", "position")
-        .values_list(
-            "invoice__buyer_id",
-            "invoice__group_key",
-            "kind",
-            "description",
-            "quantity",
-            "unit_price",
-            "amount",
-            "commission",
-            "record_count",
-        )
-    )
+def _fingerprint(lines: list[tuple[int, str, dict[str, Any]]]) -> str:
+    """SHA-256 over every written line as (buyer, invoice group, line) in a fixed order."""
+    fields = ("kind", "description", "quantity", "unit_price", "amount", "commission", "record_count")
+    rows = [
+        [buyer_id, group_key, *(line[f] for f in fields)]
+        for buyer_id, group_key, line in sorted(lines, key=lambda x: (x[0], x[1], x[2]["position"]))
+    ]
     return hashlib.sha256(json.dumps(rows, default=str).encode()).hexdigest()
 
 
@@ -533,7 +586,7 @@ def bill_run_execute(*, period: date, actor: User | None = None, dry_run: bool =
             group: sorted(
                 groups[group],
                 key=lambda dl: (
-                    (dl.contract.rfq.reference if dl.contract.rfq else dl.contract.number),
+                    dl.contract.request,
                     dl.rate_line.description,
                     dl.kind,
                     dl.description,
@@ -582,11 +635,12 @@ def bill_run_execute(*, period: date, actor: User | None = None, dry_run: bool =
             for position, dl in enumerate(sorted_groups[group])
         ]
         bulk_insert(InvoiceLine, objects)
+        group_of: dict[Any, tuple[int, str]] = dict(zip(invoice_ids, ordered, strict=True))
         run.status = BillRun.Status.DRAFT
         run.finished_at = timezone.now()
         run.records_rated = records
         run.invoice_count = len(invoice_ids)
-        run.fingerprint = _fingerprint(period)
+        run.fingerprint = _fingerprint([(*group_of[line["invoice_id"]], line) for line in objects])
         run.save(update_fields=["status", "finished_at", "records_rated", "invoice_count", "fingerprint"])
         summary = RunSummary(period, len(invoice_ids), len(objects), records, dict(totals), run.fingerprint, dry_run)
         if dry_run:
