@@ -18,7 +18,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
@@ -345,43 +345,25 @@ def payments_list() -> QuerySet[Payment]:
 
 
 def ledger_page() -> dict[str, Any]:
-    """The ledger from billing.selectors.ledger, with the figures that show it reconciles.
+    """The ledger, one book per currency, with the figures that show each reconciles.
 
     Billed (issued lines) = carriers' share (settlements, paid out or still owed) + commission.
     Received from buyers = billed + debit notes - credit notes - what buyers still owe.
     Cash held = received - paid out to carriers.
     """
-    figures = ledger()
-    settlements = Settlement.objects.aggregate(
-        owed=Coalesce(Sum("net", filter=Q(status=Settlement.Status.DUE)), Decimal(0)),
-        gross=Coalesce(Sum("gross"), Decimal(0)),
-        commission=Coalesce(Sum("commission"), Decimal(0)),
-    )
-    notes = Note.objects.aggregate(
-        credit=Coalesce(Sum("amount", filter=Q(kind=Note.Kind.CREDIT)), Decimal(0)),
-        debit=Coalesce(Sum("amount", filter=Q(kind=Note.Kind.DEBIT)), Decimal(0)),
-    )
-    payments = Payment.objects.aggregate(total=Coalesce(Sum("amount"), Decimal(0)))["total"]
-    billed, received = figures["billed"], figures["received"]
-    outstanding = billed + notes["debit"] - notes["credit"] - received
-    carriers_share = figures["paid_out"] + settlements["owed"]
-    currencies = sorted(set(Invoice.objects.exclude(status=Invoice.Status.DRAFT).values_list("currency", flat=True)))
-    page = {
-        **figures,
-        "owed_to_carriers": settlements["owed"],
-        "settled_gross": settlements["gross"],
-        "credit_notes": notes["credit"],
-        "debit_notes": notes["debit"],
-        "outstanding": outstanding,
-        "held": received - figures["paid_out"],
-        "unallocated": payments - received,
-        "carriers_share": carriers_share,
-        "currencies": currencies,
-    }
-    # SQLite sums decimals as floats: show and compare cents.
-    page = {k: round_money(Decimal(v)) if isinstance(v, Decimal | int | float) else v for k, v in page.items()}
-    page["reconciles"] = page["billed"] == page["carriers_share"] + page["commission_billed"] == page["settled_gross"]
-    return page
+    books = []
+    for currency, figures in ledger().items():
+        book: dict[str, Any] = {k: round_money(Decimal(v)) for k, v in figures.items()}  # SQLite sums as floats
+        book["currency"] = currency
+        book["outstanding"] = book["billed"] + book["debit_notes"] - book["credit_notes"] - book["received"]
+        book["held"] = book["received"] - book["paid_out"]
+        book["unallocated"] = book["payments"] - book["received"]
+        book["carriers_share"] = book["paid_out"] + book["owed_to_carriers"]
+        book["reconciles"] = (
+            book["billed"] == book["carriers_share"] + book["commission_billed"] == book["settled_gross"]
+        )
+        books.append(book)
+    return {"books": books, "reconciles": all(b["reconciles"] for b in books)}
 
 
 # --- resellers ---------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.http import Http404
 
 from billing.models import Contract, Invoice, InvoiceLine, Settlement
@@ -70,18 +70,67 @@ def contracts_for_user(user: User) -> QuerySet[Contract]:
     raise Http404("No such page.")
 
 
-def ledger() -> dict[str, Decimal]:
-    """Reconciliation: what buyers paid = carriers paid out + commission kept + what is held for carriers."""
-    from billing.models import PaymentAllocation
+def ledger() -> dict[str, dict[str, Decimal]]:
+    """Reconciliation per currency: buyers billed = carriers' share + commission; never adds currencies together.
 
-    received = PaymentAllocation.objects.aggregate(s=Sum("amount"))["s"] or Decimal(0)
-    paid_out = Settlement.objects.filter(status=Settlement.Status.PAID).aggregate(s=Sum("net"))["s"] or Decimal(0)
-    billed = InvoiceLine.objects.exclude(invoice__status=Invoice.Status.DRAFT).aggregate(
-        gross=Sum("amount"), commission=Sum("commission")
-    )
-    return {
-        "billed": billed["gross"] or Decimal(0),
-        "received": received,
-        "paid_out": paid_out,
-        "commission_billed": billed["commission"] or Decimal(0),
-    }
+    Five grouped queries, whatever the number of currencies.
+    """
+    from billing.models import Note, Payment, PaymentAllocation
+
+    books: dict[str, dict[str, Decimal]] = {}
+
+    def book(currency: str) -> dict[str, Decimal]:
+        return books.setdefault(
+            currency,
+            {
+                key: Decimal(0)
+                for key in (
+                    "billed",
+                    "commission_billed",
+                    "received",
+                    "paid_out",
+                    "owed_to_carriers",
+                    "settled_gross",
+                    "credit_notes",
+                    "debit_notes",
+                    "payments",
+                )
+            },
+        )
+
+    zero = Decimal(0)
+    for line in (
+        InvoiceLine.objects.exclude(invoice__status=Invoice.Status.DRAFT)
+        .values("invoice__currency")
+        .annotate(gross=Sum("amount"), commission=Sum("commission"))
+        .order_by()
+    ):
+        figures = book(line["invoice__currency"])
+        figures["billed"], figures["commission_billed"] = line["gross"] or zero, line["commission"] or zero
+    for alloc in PaymentAllocation.objects.values("invoice__currency").annotate(total=Sum("amount")).order_by():
+        book(alloc["invoice__currency"])["received"] = alloc["total"] or zero
+    for settled in (
+        Settlement.objects.values("currency")
+        .annotate(
+            paid=Sum("net", filter=Q(status=Settlement.Status.PAID)),
+            owed=Sum("net", filter=Q(status=Settlement.Status.DUE)),
+            gross=Sum("gross"),
+        )
+        .order_by()
+    ):
+        figures = book(settled["currency"])
+        figures["paid_out"] = settled["paid"] or zero
+        figures["owed_to_carriers"] = settled["owed"] or zero
+        figures["settled_gross"] = settled["gross"] or zero
+    for note in (
+        Note.objects.values("invoice__currency")
+        .annotate(
+            credit=Sum("amount", filter=Q(kind=Note.Kind.CREDIT)), debit=Sum("amount", filter=Q(kind=Note.Kind.DEBIT))
+        )
+        .order_by()
+    ):
+        figures = book(note["invoice__currency"])
+        figures["credit_notes"], figures["debit_notes"] = note["credit"] or zero, note["debit"] or zero
+    for pay in Payment.objects.values("currency").annotate(total=Sum("amount")).order_by():
+        book(pay["currency"])["payments"] = pay["total"] or zero
+    return dict(sorted(books.items()))

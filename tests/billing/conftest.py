@@ -22,12 +22,13 @@ def make_contract(
     carrier_grouping: str = "combined",
     invoice_grouping: str = "consolidated",
     commission: str = "5.00",
+    currency: str = "GBP",
 ) -> Contract:
     contract = Contract.objects.create(
         number=number,
         buyer=buyer,
         carrier=carrier,
-        currency="GBP",
+        currency=currency,
         start_date=start,
         end_date=end,
         carrier_grouping=carrier_grouping,

@@ -196,7 +196,7 @@ def test_notes_payments_settlement_and_ledger(billing_world, django_capture_on_c
         )
     settlement = Settlement.objects.get(carrier=world.carrier_org)
     services.settlement_mark_paid(actor=world.moderator, settlement=settlement, reference="OUT-7")
-    totals = ledger()
+    totals = ledger()["GBP"]
     assert totals["received"] == due
     assert totals["paid_out"] == settlement.net
     assert totals["billed"] == invoice.total
@@ -281,3 +281,39 @@ def test_a_resellers_award_gives_a_contract_per_end_customer(world, django_captu
     assert not isinstance(found, str) and found.contract_id == contracts[dental.pk].pk
     assert found.end_customer_id == dental.pk
     assert "several contracts" in str(resolver((rfq.reference, "", "GB", "", "")))
+
+
+def test_ledger_keeps_one_book_per_currency(billing_world, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+    from billing.access import ledger_page
+
+    world = billing_world
+    make_contract(
+        world.other_buyer_org,
+        world.carrier_org,
+        number="CT-EURO1",
+        start=date(2026, 10, 1),
+        end=date(2027, 10, 1),
+        lines=[{"code": "data-mpls", "monthly_charge": Decimal("1000.00")}],
+        currency="EUR",
+    )
+    services.bill_run_execute(period=OCT)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.bill_run_finalize(actor=world.moderator, period=OCT)
+    euro = Invoice.objects.get(period=OCT, currency="EUR")
+    pound = Invoice.objects.get(period=OCT, currency="GBP")
+    services.payment_record(
+        actor=world.moderator,
+        buyer=world.other_buyer_org,
+        amount=Decimal("400.00"),
+        currency="EUR",
+        received_on=date(2026, 11, 20),
+        reference="BANK-EUR",
+    )
+    books = ledger()
+    assert list(books) == ["EUR", "GBP"]
+    assert books["EUR"]["billed"] == euro.total == Decimal("1000.00")
+    assert books["GBP"]["billed"] == pound.total
+    assert books["EUR"]["received"] == Decimal("400.00") and books["GBP"]["received"] == 0
+    page = ledger_page()
+    assert [b["currency"] for b in page["books"]] == ["EUR", "GBP"] and page["reconciles"]
+    assert page["books"][0]["outstanding"] == Decimal("600.00")

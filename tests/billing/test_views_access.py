@@ -148,12 +148,16 @@ def test_ledger_reconciles_after_payment_note_and_payout(cast) -> None:  # type:
     )
     services.settlement_mark_paid(actor=cast.moderator, settlement=built.settlement, reference="OUT-1")
     page = client_for(cast.billing_agent).get(reverse("billing:ledger"))
-    ledger = page.context["ledger"]
-    assert ledger["billed"] == Decimal("1233.87") and ledger["received"] == Decimal("1000.00")
+    (ledger,) = page.context["ledger"]["books"]
+    assert (
+        ledger["currency"] == "GBP"
+        and ledger["billed"] == Decimal("1233.87")
+        and ledger["received"] == Decimal("1000.00")
+    )
     assert ledger["outstanding"] == Decimal("200.00") and ledger["credit_notes"] == Decimal("33.87")
     assert ledger["paid_out"] == Decimal("1172.17") and ledger["commission_billed"] == Decimal("61.70")
     assert ledger["held"] == Decimal("-172.17") and ledger["reconciles"]
-    assert "The ledger reconciles" in page.content.decode()
+    assert "The GBP ledger reconciles" in page.content.decode()
 
 
 def test_notification_links_open_for_their_recipients(cast, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]

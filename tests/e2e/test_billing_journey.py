@@ -128,7 +128,7 @@ def test_usage_to_invoice_to_payment_to_settlement(live_server, browser, tmp_pat
 
     # The moderator's overview and ledger reconcile: billed = paid out or owed to carriers + commission.
     moderator.goto(base + "/billing/ledger/")
-    expect(moderator.get_by_text("The ledger reconciles")).to_be_visible()
+    expect(moderator.get_by_text("The GBP ledger reconciles")).to_be_visible()
     _shot(moderator, "10-ledger")
     moderator.goto(base + "/billing/")
     expect(moderator.get_by_role("link", name="October 2026")).to_be_visible()
