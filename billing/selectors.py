@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.core.cache import cache
+from django.db import connection
 from django.db.models import Q, QuerySet, Sum
 from django.http import Http404
 
@@ -134,3 +138,43 @@ def ledger() -> dict[str, dict[str, Decimal]]:
     for pay in Payment.objects.values("currency").annotate(total=Sum("amount")).order_by():
         book(pay["currency"])["payments"] = pay["total"] or zero
     return dict(sorted(books.items()))
+
+
+# A queued run that has not started after this long, or (without PostgreSQL's lock to ask) a run whose progress
+# has not moved for this long, is shown as stopped.
+RUN_PATIENCE = 15 * 60
+
+
+def bill_run_progress(period: date) -> dict[str, Any]:
+    """A period's run as its page shows it: progress, whether it is really under way, and why not.
+
+    On PostgreSQL a run holds an advisory lock for its whole transaction, so a run whose worker died is seen
+    at once: its progress still says "rating" but nobody holds the lock (and nothing of it was committed).
+    """
+    from billing.services import progress_key
+
+    progress = cache.get(progress_key(period)) or {}
+    phase = progress.get("phase")
+    now = time.time()
+    stale = ""
+    if phase == "queued" and progress.get("queued_at", 0) < now - RUN_PATIENCE:
+        stale = "queued"
+    elif phase in ("rating", "writing invoices") and not _run_is_alive(period, progress, now):
+        stale = "stopped"
+    running = phase in ("queued", "rating", "writing invoices") and not stale
+    return {"progress": progress, "in_progress": running, "stale": stale}
+
+
+def _run_is_alive(period: date, progress: dict[str, Any], now: float) -> bool:
+    from billing.services import RUN_LOCK
+
+    if connection.vendor != "postgresql":
+        return bool(progress.get("at", now) >= now - RUN_PATIENCE)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            " AND classid = %s AND objid = %s AND objsubid = 2)",
+            [RUN_LOCK, period.year * 100 + period.month],
+        )
+        return bool(cursor.fetchone()[0])

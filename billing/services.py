@@ -6,6 +6,7 @@ import calendar
 import hashlib
 import json
 import secrets
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -42,6 +43,7 @@ from marketplace.services import DomainError, notify
 DEFAULT_COMMISSION = Decimal("5.00")
 ZERO = Decimal("0")
 SIX_PLACES = Decimal("0.000001")
+RUN_LOCK = 7_301  # pg_advisory_xact_lock(RUN_LOCK, yyyymm) is held for the whole of a period's run
 
 
 # --- contracts --------------------------------------------------------------------------------------
@@ -294,7 +296,7 @@ def progress_key(period: date) -> str:
 
 def _progress(period: date, phase: str, done: int = 0, total: int = 0) -> None:
     # The run is one transaction; progress goes through the shared cache so the page can show it.
-    cache.set(progress_key(period), {"phase": phase, "done": done, "total": total}, timeout=3600)
+    cache.set(progress_key(period), {"phase": phase, "done": done, "total": total, "at": time.time()}, timeout=3600)
 
 
 @dataclass(slots=True)
@@ -531,7 +533,7 @@ def _advisory_lock(period: date) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             # Two runs of one period never overlap: the second waits here until the first commits.
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [7_301, period.year * 100 + period.month])
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [RUN_LOCK, period.year * 100 + period.month])
 
 
 @dataclass

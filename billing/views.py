@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from billing import access, forms, services
 from billing.models import BillRun, CommissionRate, Invoice, Settlement, UsageImport
+from billing.selectors import bill_run_progress as run_state
 from billing.tasks import bill_run_task, usage_import_task
 from billing.usage import COLUMNS, OPTIONAL, REQUIRED
 from billing.usage import progress_key as import_progress_key
@@ -31,8 +32,6 @@ from marketplace.models import Organization
 from marketplace.services import DomainError
 
 PAGE_SIZE = 25
-# A queued run that has not started after this many seconds is shown as stuck (no worker, or it failed).
-QUEUE_PATIENCE = 15 * 60
 
 
 def _page(request: AuthedHttpRequest, queryset: Any, size: int = PAGE_SIZE) -> Any:
@@ -228,10 +227,7 @@ def usage_import_progress(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 
 def _run_context(period: date, actor: access.BillingActor, **extra: Any) -> dict[str, Any]:
     run = access.bill_run_for_period(period)
-    progress = cache.get(services.progress_key(period)) or {}
-    phase = progress.get("phase")
-    stale = phase == "queued" and progress.get("queued_at", 0) < timezone.now().timestamp() - QUEUE_PATIENCE
-    running = phase in ("queued", "rating", "writing invoices") and not stale
+    state = run_state(period)
     finalized = run is not None and run.status == BillRun.Status.FINALIZED
     invoices = list(access.draft_invoices(period)) if run is not None else []
     totals: dict[str, Decimal] = {}
@@ -242,9 +238,7 @@ def _run_context(period: date, actor: access.BillingActor, **extra: Any) -> dict
         "period": period,
         "period_str": f"{period:%Y-%m}",
         "run": run,
-        "progress": progress,
-        "in_progress": running,
-        "stale": stale,
+        **state,
         "finalized": finalized,
         "invoices": invoices,
         "totals": totals,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -244,6 +247,27 @@ def test_pdf_download_is_an_attachment_for_the_buyer_only(cast) -> None:  # type
     assert statement.status_code == 200 and statement["Content-Disposition"].startswith("attachment;")
 
 
+@contextlib.contextmanager
+def run_lock_held(period: str) -> Iterator[None]:
+    """On PostgreSQL, hold a period's run lock from another session, as a live run's worker does."""
+    from django.conf import settings
+    from django.db import connection
+
+    from billing import services
+
+    if connection.vendor != "postgresql":
+        yield
+        return
+    import psycopg
+
+    db = settings.DATABASES["default"]
+    with psycopg.connect(
+        host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], password=db["PASSWORD"], dbname=db["NAME"]
+    ) as other:
+        other.execute("SELECT pg_advisory_lock(%s, %s)", [services.RUN_LOCK, int(period.replace("-", ""))])
+        yield
+
+
 def test_run_progress_polls_while_running_and_reloads_when_done(cast) -> None:  # type: ignore[no-untyped-def]
     from django.core.cache import cache
 
@@ -253,7 +277,8 @@ def test_run_progress_polls_while_running_and_reloads_when_done(cast) -> None:  
     client = client_for(cast.moderator)
     url = reverse("billing:bill_run_progress", args=["2026-10"])
     cache.set(progress_key(OCT), {"phase": "writing invoices", "done": 3, "total": 10})
-    running = client.get(url, headers={"HX-Request": "true"})
+    with run_lock_held("2026-10"):
+        running = client.get(url, headers={"HX-Request": "true"})
     assert (
         running.status_code == 200 and "every 1s" in running.content.decode() and "3 of 10" in running.content.decode()
     )
@@ -283,3 +308,25 @@ def test_list_filters_with_bad_values_show_errors_not_500(cast) -> None:  # type
     assert carrier.get(reverse("billing:carrier_lines") + "?period=bad").status_code == 200
     buyer = client_for(cast.buyer_owner)
     assert buyer.get(reverse("billing:invoice_list") + "?page=abc").status_code == 200
+
+
+def test_a_run_whose_worker_died_is_shown_as_stopped(cast) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    from django.core.cache import cache
+
+    from billing import services
+    from billing.selectors import RUN_PATIENCE
+
+    client = client_for(cast.moderator)
+    url = reverse("billing:bill_run_progress", args=["2026-10"])
+    key = services.progress_key(date(2026, 10, 1))
+    # The worker set "rating" and then died: its transaction (and on PostgreSQL its lock) went with it.
+    cache.set(key, {"phase": "rating", "done": 0, "total": 0, "at": time.time() - RUN_PATIENCE - 1})
+    page = client.get(url).content.decode()
+    assert "stopped before it finished" in page and "Running" not in page
+    # A live run holds the period's advisory lock (PostgreSQL) or moves its progress (elsewhere): Running.
+    cache.set(key, {"phase": "rating", "done": 0, "total": 0, "at": time.time()})
+    with run_lock_held("2026-10"):
+        page = client.get(url).content.decode()
+    assert "Running" in page and "stopped" not in page
