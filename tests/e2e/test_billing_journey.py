@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -133,6 +134,20 @@ def test_usage_to_invoice_to_payment_to_settlement(live_server, browser, tmp_pat
     moderator.goto(base + "/billing/")
     expect(moderator.get_by_role("link", name="October 2026")).to_be_visible()
     _shot(moderator, "11-overview")
+
+    # November's run was picked up by a worker that then died: the page says so instead of spinning forever.
+    import time
+
+    from django.core.cache import cache
+
+    from billing import services
+    from billing.selectors import RUN_PATIENCE
+
+    stale = {"phase": "rating", "done": 0, "total": 0, "at": time.time() - RUN_PATIENCE - 1}
+    cache.set(services.progress_key(date(2026, 11, 1)), stale)
+    moderator.goto(base + "/billing/runs/2026-11/")
+    expect(moderator.get_by_text("The last run stopped before it finished")).to_be_visible()
+    _shot(moderator, "11b-run-stopped")
 
 
 def test_reseller_exports_charges_and_sales_staff_see_contracts_only(live_server, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
