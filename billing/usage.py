@@ -15,6 +15,7 @@ import csv
 import io
 import operator
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -222,7 +223,8 @@ def check_header(header: list[str]) -> list[dict[str, Any]]:
 
 def run_import(usage_import: UsageImport, data: bytes) -> ImportResult:
     """Validate and import one file inside the caller's transaction."""
-    text = data.decode("utf-8-sig", errors="strict") if data else ""
+    # Line ends are normalised once so that every path (and COPY, which refuses a bare carriage return) agrees.
+    text = data.decode("utf-8-sig", errors="strict").replace("\r\n", "\n") if data else ""
     first = text.split("\n", 1)[0]
     header = [h.strip() for h in next(csv.reader([first]), [])] if first else []
     errors = check_header(header) if header else [_error(0, "", "The file is empty.")]
@@ -278,6 +280,18 @@ def _utc_month(value: str) -> date:
     return _month(parsed.astimezone(UTC))
 
 
+def _number_matcher(column: str) -> Callable[[str], re.Match[str] | None]:
+    """Digits, a point and digits, within the column's size, with spaces around allowed."""
+    return re.compile(rf"\s*[0-9]{{1,{_integer_digits(column)}}}(\.[0-9]+)?\s*").fullmatch
+
+
+def _timestamp_shaped(value: str) -> bool:
+    if len(value) >= 10 and value[4] == "-" and value[7] == "-":
+        return True
+    value = value.strip()
+    return len(value) >= 10 and value[4] == "-" and value[7] == "-"
+
+
 def _month_cache_key(start: str) -> str:
     """Timestamps in UTC share their month with their first seven characters; others stand for themselves."""
     if (
@@ -307,6 +321,11 @@ def _copy_direct(usage_import: UsageImport, text: str, header: list[str]) -> Imp
     request_at = position["request"]
     unit_at = position["unit"]
     start_at = position["interval_start"]
+    end_at = position["interval_end"]
+    quantity_at = position["quantity"]
+    # PostgreSQL reads NaN, Infinity, 1e3 and "now" as values; the bill may not, so the rows are checked here.
+    quantity_ok = _number_matcher("quantity")
+    decimals_ok = [(position[c], _number_matcher(c)) for c in DECIMALS if c in position]
     service_at = position.get("service_type")
     customer_at = position.get("end_customer")
     site_at = position.get("site")
@@ -319,7 +338,7 @@ def _copy_direct(usage_import: UsageImport, text: str, header: list[str]) -> Imp
         f"COPY {UsageRecord._meta.db_table} ({', '.join(columns + missing + DERIVED)}) FROM STDIN"
         f" WITH (FORMAT csv, FORCE_NOT_NULL ({', '.join(TEXT_NOT_NULL)}))"
     )
-    lines = text.replace("\r\n", "\n").split("\n")
+    lines = text.split("\n")
     _progress(usage_import.pk, "importing", 0, len(lines) - 1)
     with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
         batch: list[str] = []
@@ -339,6 +358,13 @@ def _copy_direct(usage_import: UsageImport, text: str, header: list[str]) -> Imp
                 fields[site_at] if site_at is not None else "",
             )
             start = fields[start_at]
+            if (
+                quantity_ok(fields[quantity_at]) is None
+                or not _timestamp_shaped(start)
+                or not _timestamp_shaped(fields[end_at])
+                or any(fields[at] and ok(fields[at]) is None for at, ok in decimals_ok)
+            ):
+                raise _NeedsStaging(number)
             month_key = (key, _month_cache_key(start))
             found = suffixes.get(month_key)
             if found is None:
@@ -371,8 +397,28 @@ def _copy_direct(usage_import: UsageImport, text: str, header: list[str]) -> Imp
 
 
 def _import_staged(usage_import: UsageImport, text: str, header: list[str]) -> ImportResult:
-    """Careful path: COPY into a staging table, diagnose bad rows, one INSERT ... SELECT ... ON CONFLICT."""
+    """Careful path: COPY into a staging table and one INSERT ... SELECT ... ON CONFLICT that counts duplicates.
+
+    If the database refuses anything, the attempt is rolled back and every row is checked in Python, with the
+    same rules as the SQLite path, so each bad row is reported with its line and reason.
+    """
+    try:
+        with transaction.atomic():
+            return _staged_insert(usage_import, text, header)
+    except (psycopg.Error, DatabaseError, _NeedsStaging):
+        pass
+    result, _, _ = _check_rows(usage_import, text, header, keep=False)
+    if not result.errors:
+        result.errors = [_error(0, "", "The file was refused by the database, but no row breaks a known rule.")]
+    result.inserted = result.duplicates = result.adjustments = 0
+    return result
+
+
+def _staged_insert(usage_import: UsageImport, text: str, header: list[str]) -> ImportResult:
     result = ImportResult()
+    if "\n\n" in text or "\n \n" in text:
+        # CSV COPY reads a blank line as a row of one empty value; blank lines are skipped, as on every path.
+        text = "\n".join(line for line in text.split("\n") if line.strip()) + "\n"
     with connection.cursor() as cursor:
         # Dropped on commit; also dropped here in case two imports share one transaction.
         cursor.execute("DROP TABLE IF EXISTS usage_staging, usage_keys, usage_months")
@@ -395,48 +441,23 @@ def _import_staged(usage_import: UsageImport, text: str, header: list[str]) -> I
             " coalesce(end_customer, ''), coalesce(site, '') FROM usage_staging"
         )
         keys = cursor.fetchall()
+        resolved = resolve_keys(usage_import.carrier_id, {tuple(k) for k in keys})  # type: ignore[misc]
+        if any(not isinstance(found, Resolved) for found in resolved.values()):
+            raise _NeedsStaging("a request, unit or end customer does not resolve")
         cursor.execute(
             "CREATE TEMP TABLE usage_keys (request text, service_type text, unit text, end_customer text, site text,"
-            " contract_id bigint, rate_line_id bigint, buyer_id bigint, end_customer_id bigint, problem text)"
-            " ON COMMIT DROP"
+            " contract_id bigint, rate_line_id bigint, buyer_id bigint, end_customer_id bigint) ON COMMIT DROP"
         )
-        rows: list[tuple[Any, ...]] = []
-        resolved = resolve_keys(usage_import.carrier_id, {tuple(k) for k in keys})  # type: ignore[misc]
-        for request, service_type, unit, end_customer, site in keys:
-            found = resolved[(request, service_type, unit, end_customer, site)]
-            if isinstance(found, Resolved):
-                rows.append(
-                    (
-                        request,
-                        service_type,
-                        unit,
-                        end_customer,
-                        site,
-                        found.contract_id,
-                        found.rate_line_id,
-                        found.buyer_id,
-                        found.end_customer_id,
-                        None,
-                    )
-                )
-            else:
-                rows.append((request, service_type, unit, end_customer, site, None, None, None, None, found))
-        cursor.executemany("INSERT INTO usage_keys VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", rows)
+        rows = []
+        for key in keys:
+            found = resolved[tuple(key)]  # type: ignore[index]
+            assert isinstance(found, Resolved)  # noqa: S101
+            rows.append((*key, found.contract_id, found.rate_line_id, found.buyer_id, found.end_customer_id))
+        cursor.executemany("INSERT INTO usage_keys VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)", rows)
         # Temporary tables have no statistics until analysed; without them the joins below go nested-loop.
         cursor.execute("ANALYZE usage_staging")
         cursor.execute("ANALYZE usage_keys")
-
-        if any(not isinstance(found, Resolved) for found in resolved.values()):
-            result.errors = _diagnose(cursor)
-            return result
-        try:
-            # Fast path: the database refuses a bad row (cast, constraint); only then is every row diagnosed.
-            with transaction.atomic():
-                _insert(cursor, usage_import, result)
-        except DatabaseError as exc:
-            result.errors = _diagnose(cursor) or [_error(0, "", f"The file was refused: {str(exc).splitlines()[0]}")]
-            result.inserted = result.duplicates = result.adjustments = 0
-            return result
+        _insert(cursor, usage_import, result)
         _progress(usage_import.pk, "done", result.total, result.total)
     return result
 
@@ -444,11 +465,21 @@ def _import_staged(usage_import: UsageImport, text: str, header: list[str]) -> I
 ISO_START = "____-__-__%"
 
 
+def _optional_number(column: str) -> str:
+    # Empty is NULL; digits are cast; anything else is cast with a suffix so that the cast itself refuses it.
+    value = f"s.{column}"
+    return (
+        f"CASE WHEN btrim(coalesce({value}, '')) = '' THEN NULL WHEN btrim({value}) ~ '{NUMBER_RE}'"
+        f" THEN {value}::numeric"
+        f" ELSE ({value} || ' is not a number')::numeric END"
+    )
+
+
 def _insert(cursor: Any, usage_import: UsageImport, result: ImportResult) -> None:
     """Move the staging rows into the usage table in one statement; raises on the first bad row."""
     cursor.execute(
         "SELECT DISTINCT date_trunc('month', interval_start::timestamptz AT TIME ZONE 'UTC')::date"
-        " FROM usage_staging WHERE interval_start LIKE %s",
+        " FROM usage_staging WHERE btrim(interval_start) LIKE %s",
         [ISO_START],
     )
     months = bill_period_map({r[0] for r in cursor.fetchall()})
@@ -465,21 +496,24 @@ def _insert(cursor: Any, usage_import: UsageImport, result: ImportResult) -> Non
         " min_bandwidth_mbps, max_bandwidth_mbps, volume_bytes, latency_ms, jitter_ms, packet_loss_pct,"
         " asr_pct, equipment_id, bill_period, is_adjustment)"
         " SELECT %s, s.record_id, k.contract_id, k.rate_line_id, k.buyer_id, k.end_customer_id, %s, %s,"
-        " CASE WHEN s.interval_start LIKE %s THEN s.interval_start::timestamptz END,"
-        " CASE WHEN s.interval_end LIKE %s THEN s.interval_end::timestamptz END, s.quantity::numeric, s.unit,"
-        " coalesce(s.service_type, ''), nullif(s.min_bandwidth_mbps, '')::numeric,"
-        " nullif(s.max_bandwidth_mbps, '')::numeric, nullif(s.volume_bytes, '')::bigint,"
-        " nullif(s.latency_ms, '')::numeric, nullif(s.jitter_ms, '')::numeric,"
-        " nullif(s.packet_loss_pct, '')::numeric, nullif(s.asr_pct, '')::numeric,"
-        " coalesce(s.equipment_id, ''), m.bill_period, m.is_adjustment"
+        " CASE WHEN btrim(s.interval_start) LIKE %s THEN s.interval_start::timestamptz END,"
+        " CASE WHEN btrim(s.interval_end) LIKE %s THEN s.interval_end::timestamptz END,"
+        # NaN and Infinity are numbers to PostgreSQL but not to a bill: anything but digits is refused.
+        f" CASE WHEN btrim(s.quantity) ~ '{NUMBER_RE}' THEN s.quantity::numeric END, s.unit,"
+        f" coalesce(s.service_type, ''), {_optional_number('min_bandwidth_mbps')},"
+        f" {_optional_number('max_bandwidth_mbps')}, nullif(s.volume_bytes, '')::bigint,"
+        f" {_optional_number('latency_ms')}, {_optional_number('jitter_ms')},"
+        f" {_optional_number('packet_loss_pct')}, {_optional_number('asr_pct')},"
+        " coalesce(s.equipment_id, ''), m.bill_period, coalesce(m.is_adjustment, false)"
         " FROM usage_staging s"
         " JOIN usage_keys k ON k.request = coalesce(s.request, '')"
         " AND k.service_type = coalesce(s.service_type, '') AND k.unit = coalesce(s.unit, '')"
         " AND k.end_customer = coalesce(s.end_customer, '') AND k.site = coalesce(s.site, '')"
-        " JOIN usage_months m"
-        " ON m.month = date_trunc('month', s.interval_start::timestamptz AT TIME ZONE 'UTC')::date"
+        # A row whose start is not a timestamp finds no month: its bill_period is NULL and the row is refused.
+        " LEFT JOIN usage_months m ON btrim(s.interval_start) LIKE %s"
+        " AND m.month = date_trunc('month', s.interval_start::timestamptz AT TIME ZONE 'UTC')::date"
         " ON CONFLICT (carrier_id, record_id) DO NOTHING",
-        [usage_import.carrier_id, usage_import.pk, usage_import.source, ISO_START, ISO_START],
+        [usage_import.carrier_id, usage_import.pk, usage_import.source, ISO_START, ISO_START, ISO_START],
     )
     result.inserted = cursor.rowcount
     result.duplicates = result.total - result.inserted
@@ -489,66 +523,6 @@ def _insert(cursor: Any, usage_import: UsageImport, result: ImportResult) -> Non
             [usage_import.pk],
         )
         result.adjustments = cursor.fetchone()[0]
-
-
-def _diagnose(cursor: Any) -> list[dict[str, Any]]:
-    """List every bad row of the staging table with its line, column and reason (slow path)."""
-    errors: list[dict[str, Any]] = []
-    # One pass finds every bad row; the first problem of each row is reported.
-    checks = [
-        ("record_id", "coalesce(s.record_id, '') = ''", "record_id is required."),
-        ("record_id", "length(s.record_id) > 64", "record_id is longer than 64 characters."),
-        ("request", "coalesce(s.request, '') = ''", "request is required."),
-        (
-            "interval_start",
-            f"coalesce(s.interval_start, '') !~ '{TIMESTAMP_RE}'",
-            "interval_start is not a date and time like 2026-10-01T00:00:00Z.",
-        ),
-        (
-            "interval_end",
-            f"coalesce(s.interval_end, '') !~ '{TIMESTAMP_RE}'",
-            "interval_end is not a date and time like 2026-10-01T01:00:00Z.",
-        ),
-        ("quantity", f"coalesce(s.quantity, '') !~ '{NUMBER_RE}'", "quantity must be a number, 0 or more."),
-        ("unit", "coalesce(s.unit, '') = ''", "unit is required."),
-        ("unit", "length(s.unit) > 20", "unit is longer than 20 characters."),
-        *[(c, f"coalesce(s.{c}, '') <> '' AND s.{c} !~ '{NUMBER_RE}'", f"{c} must be a number.") for c in DECIMALS],
-        (
-            "volume_bytes",
-            "coalesce(s.volume_bytes, '') <> '' AND s.volume_bytes !~ '^[0-9]{1,18}$'",
-            "volume_bytes must be a whole number.",
-        ),
-        ("equipment_id", "length(coalesce(s.equipment_id, '')) > 64", "equipment_id is longer than 64 characters."),
-        ("request", "k.problem IS NOT NULL", None),
-    ]
-    case = " ".join(
-        f"WHEN {cond} THEN '{col}|' || {('k.problem' if msg is None else repr(msg))}" for col, cond, msg in checks
-    )
-    cursor.execute(
-        f"SELECT s.line + 1, problem FROM (SELECT s.line, CASE {case} END AS problem"  # noqa: S608
-        " FROM usage_staging s LEFT JOIN usage_keys k ON k.request = coalesce(s.request, '')"
-        " AND k.service_type = coalesce(s.service_type, '') AND k.unit = coalesce(s.unit, '')"
-        " AND k.end_customer = coalesce(s.end_customer, '') AND k.site = coalesce(s.site, '')) s"
-        f" WHERE problem IS NOT NULL ORDER BY s.line LIMIT {MAX_ERRORS}"
-    )
-    for line, problem in cursor.fetchall():
-        column, _, message = problem.partition("|")
-        errors.append(_error(line, column, message))
-    if not errors:
-        try:
-            with transaction.atomic():
-                cursor.execute(
-                    "SELECT s.line + 1 FROM usage_staging s"
-                    " WHERE s.interval_end::timestamptz <= s.interval_start::timestamptz ORDER BY s.line LIMIT %s",
-                    [MAX_ERRORS],
-                )
-                errors += [
-                    _error(r[0], "interval_end", "interval_end must be after interval_start.")
-                    for r in cursor.fetchall()
-                ]
-        except DatabaseError:
-            errors.append(_error(0, "", "A date in the file does not exist (for example 30 February)."))
-    return errors
 
 
 # --- SQLite and anything else: the same rules in Python ----------------------------------------------
@@ -573,62 +547,93 @@ def _parse_number(value: str) -> Decimal | None:
         return None
 
 
-def _import_python(usage_import: UsageImport, text: str, header: list[str]) -> ImportResult:
+def _integer_digits(column: str) -> int:
+    field = UsageRecord._meta.get_field(column)
+    assert isinstance(field, models.DecimalField)  # noqa: S101
+    return int(field.max_digits or 0) - int(field.decimal_places or 0)
+
+
+def _too_large(value: str, column: str) -> bool:
+    return len(value.split(".", 1)[0].lstrip("0")) > _integer_digits(column)
+
+
+def _row_problem(raw: dict[str | None, Any], header: list[str], row: dict[str, Any]) -> tuple[str, str] | None:
+    """The first thing wrong with one row (Python's reading of the rules the database also enforces)."""
+    if None in raw:
+        return ("", f"This row has more values than the header's {len(header)} columns.")
+    if any(raw.get(h) is None for h in header):
+        return ("", f"This row has fewer values than the header's {len(header)} columns.")
+    if not row["record_id"]:
+        return ("record_id", "record_id is required.")
+    if len(row["record_id"]) > 64:
+        return ("record_id", "record_id is longer than 64 characters.")
+    if not row["request"]:
+        return ("request", "request is required.")
+    start, end = _parse_timestamp(row["interval_start"]), _parse_timestamp(row["interval_end"])
+    if start is None:
+        return ("interval_start", "interval_start is not a date and time like 2026-10-01T00:00:00Z.")
+    if end is None:
+        return ("interval_end", "interval_end is not a date and time like 2026-10-01T01:00:00Z.")
+    if _parse_number(row["quantity"]) is None:
+        return ("quantity", "quantity must be a number, 0 or more.")
+    if _too_large(row["quantity"], "quantity"):
+        return ("quantity", f"quantity is too large (at most {_integer_digits('quantity')} digits before the point).")
+    if not row["unit"]:
+        return ("unit", "unit is required.")
+    if len(row["unit"]) > 20:
+        return ("unit", "unit is longer than 20 characters.")
+    for c in DECIMALS:
+        if row[c] and _parse_number(row[c]) is None:
+            return (c, f"{c} must be a number.")
+        if row[c] and _too_large(row[c], c):
+            return (c, f"{c} is too large (at most {_integer_digits(c)} digits before the point).")
+    if row["volume_bytes"] and not re.match(r"^[0-9]{1,18}$", row["volume_bytes"]):
+        return ("volume_bytes", "volume_bytes must be a whole number.")
+    if len(row["equipment_id"]) > 64:
+        return ("equipment_id", "equipment_id is longer than 64 characters.")
+    if end <= start:
+        return ("interval_end", "interval_end must be after interval_start.")
+    return None
+
+
+def _check_rows(
+    usage_import: UsageImport, text: str, header: list[str], *, keep: bool = True
+) -> tuple[ImportResult, list[tuple[int, dict[str, Any], Key]], KeyResolver]:
+    """Check every row in Python; the rows that pass, parsed, when `keep`."""
     result = ImportResult()
     reader = csv.DictReader(io.StringIO(text))
     parsed: list[tuple[int, dict[str, Any], Key]] = []
-    keys: dict[Key, Resolved | str] = {}
+    resolver = KeyResolver(usage_import.carrier_id)
     for raw in reader:
         line = reader.line_num
+        if None not in raw and not any((value or "").strip() for value in raw.values()):
+            continue  # a blank line (spaces at most), skipped as on every path
         result.total += 1
         row = {c: (raw.get(c) or "").strip() for c in COLUMNS}
-        problem: tuple[str, str] | None = None
-        start = _parse_timestamp(row["interval_start"])
-        end = _parse_timestamp(row["interval_end"])
-        quantity = _parse_number(row["quantity"])
-        if not row["record_id"]:
-            problem = ("record_id", "record_id is required.")
-        elif len(row["record_id"]) > 64:
-            problem = ("record_id", "record_id is longer than 64 characters.")
-        elif not row["request"]:
-            problem = ("request", "request is required.")
-        elif start is None:
-            problem = ("interval_start", "interval_start is not a date and time like 2026-10-01T00:00:00Z.")
-        elif end is None:
-            problem = ("interval_end", "interval_end is not a date and time like 2026-10-01T01:00:00Z.")
-        elif quantity is None:
-            problem = ("quantity", "quantity must be a number, 0 or more.")
-        elif not row["unit"]:
-            problem = ("unit", "unit is required.")
-        elif len(row["unit"]) > 20:
-            problem = ("unit", "unit is longer than 20 characters.")
-        else:
-            for c in DECIMALS:
-                if row[c] and _parse_number(row[c]) is None:
-                    problem = (c, f"{c} must be a number.")
-                    break
-            if problem is None and row["volume_bytes"] and not re.match(r"^[0-9]{1,18}$", row["volume_bytes"]):
-                problem = ("volume_bytes", "volume_bytes must be a whole number.")
-            if problem is None and len(row["equipment_id"]) > 64:
-                problem = ("equipment_id", "equipment_id is longer than 64 characters.")
-            if problem is None and end <= start:  # type: ignore[operator]
-                problem = ("interval_end", "interval_end must be after interval_start.")
+        problem = _row_problem(raw, header, row)  # type: ignore[arg-type]
         key = (row["request"], row["service_type"], row["unit"], row["end_customer"], row["site"])
         if problem is None:
-            if key not in keys:
-                keys[key] = resolve_key(usage_import.carrier_id, *key)
-            if isinstance(keys[key], str):
-                problem = ("request", keys[key])  # type: ignore[assignment]
+            found = resolver(key)
+            if isinstance(found, str):
+                problem = ("request", found)
         if problem is not None:
             if len(result.errors) < MAX_ERRORS:
                 result.errors.append(_error(line, *problem))
             continue
-        row["interval_start"], row["interval_end"], row["quantity"] = start, end, quantity
-        parsed.append((line, row, key))
+        if keep:
+            row["interval_start"] = _parse_timestamp(row["interval_start"])
+            row["interval_end"] = _parse_timestamp(row["interval_end"])
+            row["quantity"] = _parse_number(row["quantity"])
+            parsed.append((line, row, key))
         if result.total % 5000 == 0:
             _progress(usage_import.pk, "checking", result.total, 0)
     if result.total == 0:
         result.errors.append(_error(0, "", "The file has a header but no rows."))
+    return result, parsed, resolver
+
+
+def _import_python(usage_import: UsageImport, text: str, header: list[str]) -> ImportResult:
+    result, parsed, resolver = _check_rows(usage_import, text, header)
     if result.errors:
         return result
     months = bill_period_map({_month(r["interval_start"]) for _, r, _ in parsed})
@@ -647,7 +652,7 @@ def _import_python(usage_import: UsageImport, text: str, header: list[str]) -> I
             result.duplicates += 1
             continue
         seen.add(row["record_id"])
-        resolved = keys[key]
+        resolved = resolver(key)
         assert isinstance(resolved, Resolved)  # noqa: S101  (errors returned above)
         bill_period, adjustment = months[_month(row["interval_start"])]
         result.adjustments += adjustment
