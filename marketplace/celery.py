@@ -33,6 +33,11 @@ app.conf.beat_schedule = {
         "task": "billing.tasks.meters_poll_task",
         "schedule": crontab(minute="*/15"),
     },
+    # Hourly: delete carrier-registration uploads whose wizard was abandoned more than 24 hours ago.
+    "wizard-uploads-purge": {
+        "task": "sellers.tasks.wizard_uploads_purge_task",
+        "schedule": crontab(minute=30),
+    },
     "heartbeat": {
         "task": "marketplace.tasks.heartbeat_task",
         "schedule": crontab(minute=0),

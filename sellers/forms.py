@@ -66,6 +66,32 @@ def _range_errors(form: forms.Form, low: str, high: str, what: str) -> None:
 # --- Registration wizard -----------------------------------------------------------------------------
 
 
+class KeptFileInput(forms.FileInput):
+    """A file input that names the upload the wizard already holds for it (a browser cannot refill one)."""
+
+    template_name = "sellers/widgets/kept_file_input.html"
+    kept_name = ""
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        widget = context["widget"]
+        widget["kept_name"] = self.kept_name
+        if self.kept_name and widget["attrs"].get("id"):
+            described = widget["attrs"].get("aria-describedby", "")
+            widget["attrs"]["aria-describedby"] = f"{described} {widget['attrs']['id']}_kept".strip()
+        return context
+
+
+def keep_uploads(form: forms.Form, kept: dict[str, str]) -> None:
+    """Let each file field that already holds an upload be left empty, and say which file it holds."""
+    for name, field in form.fields.items():
+        kept_name = kept.get(form.add_prefix(name))
+        if kept_name and isinstance(field, forms.FileField):
+            field.required = False
+            if isinstance(field.widget, KeptFileInput):
+                field.widget.kept_name = kept_name
+
+
 class CompanyForm(forms.Form):
     name = forms.CharField(max_length=200, label="Legal name", help_text="As registered, e.g. Northwind Telecom Ltd.")
     trading_name = forms.CharField(max_length=200, label="Brand name", help_text="The name buyers know you by.")
@@ -127,7 +153,9 @@ class ServicesForm(forms.Form):
 
 class LogoForm(forms.Form):
     logo = forms.FileField(
-        required=False, help_text="Optional. PNG or SVG, up to 512 KB. Scripts and external links are refused."
+        required=False,
+        widget=KeptFileInput,
+        help_text="Optional. PNG or SVG, up to 512 KB. Scripts and external links are refused.",
     )
 
     def clean_logo(self) -> Logo | None:
@@ -138,6 +166,7 @@ class LogoForm(forms.Form):
 class DocumentForm(forms.Form):
     document = forms.FileField(
         required=False,
+        widget=KeptFileInput,
         label="Supporting document",
         help_text="Optional here: a PDF, PNG or JPEG up to 10 MB, e.g. your certificate of incorporation. "
         "You can add more on the Documents page.",

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.core.files.base import ContentFile
+from django.core.files.storage import Storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -30,6 +31,7 @@ from sellers.models import (
     StandingOffer,
 )
 from sellers.regions import Area
+from sellers.wizard import WIZARD_UPLOAD_MAX_AGE, WizardUploadStorage
 
 # Facts the moderator checks: changing them on a verified carrier sends it back for review.
 VERIFIED_PROFILE_FIELDS = ("company_number", "vat_number", "regulator", "regulator_reference")
@@ -144,6 +146,32 @@ def carrier_logo_set(*, actor: User, organization: Organization, logo: Logo) -> 
         actor=actor, action="carrier.logo_set", obj=profile, organization=organization, after={"type": logo.kind}
     )
     return profile
+
+
+def wizard_uploads_purge(*, older_than: timedelta = WIZARD_UPLOAD_MAX_AGE) -> int:
+    """Delete registration-wizard uploads waiting longer than older_than; return how many were deleted."""
+    cutoff = timezone.now() - older_than
+    return _purge_older_than(WizardUploadStorage(), "", cutoff)
+
+
+def _purge_older_than(storage: Storage, directory: str, cutoff: datetime) -> int:
+    try:
+        subdirectories, names = storage.listdir(directory)
+    except FileNotFoundError:  # nobody has uploaded anything yet
+        return 0
+    deleted = 0
+    for name in names:
+        path = f"{directory}/{name}" if directory else name
+        try:
+            stale = storage.get_modified_time(path) < cutoff
+        except FileNotFoundError:  # finished or replaced while we looked
+            continue
+        if stale:
+            storage.delete(path)
+            deleted += 1
+    for subdirectory in subdirectories:
+        deleted += _purge_older_than(storage, f"{directory}/{subdirectory}" if directory else subdirectory, cutoff)
+    return deleted
 
 
 # --- Criteria ----------------------------------------------------------------------------------------

@@ -5,12 +5,9 @@ from __future__ import annotations
 import csv
 import io
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
-from django.core.files.storage import FileSystemStorage
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpResponse
@@ -27,6 +24,7 @@ from marketplace.services import DomainError
 from sellers import forms, selectors, services
 from sellers.models import CarrierProfile, StandingOffer
 from sellers.regions import format_areas
+from sellers.wizard import WIZARD_UPLOAD_HOURS, WizardUploadStorage
 
 
 def _roles(membership: Membership) -> dict[str, bool]:
@@ -87,20 +85,13 @@ STEP_TITLES = {
 }
 
 
-class WizardUploadStorage(FileSystemStorage):
-    """Where uploads wait between wizard steps; the checked copies are stored by the services at the end."""
-
-    @property  # type: ignore[override]
-    def base_location(self) -> str:
-        return str(Path(settings.MEDIA_ROOT) / "private" / "wizard")
-
-
 class RegistrationWizard(SessionWizardView):
     """Carrier registration after onboarding; re-running it edits the registration."""
 
     form_list = WIZARD_STEPS
     template_name = "sellers/register.html"
     file_storage = WizardUploadStorage()
+    storage_name = "sellers.wizard.KeptUploadsSessionStorage"
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
         self.membership = selectors.carrier_admin_get(user=request.user)
@@ -129,22 +120,51 @@ class RegistrationWizard(SessionWizardView):
             return {"submit_for_review": org.verification_status in ("unverified", "rejected")}
         return {}
 
+    def get_form(self, step: str | None = None, data: Any = None, files: Any = None) -> Any:
+        step = self.steps.current if step is None else step
+        form = super().get_form(step, data, files)
+        # A browser cannot refill a file input, so a step revisited after an upload says what it holds
+        # and may be left empty; the wizard storage keeps the file until a new one replaces it.
+        forms.keep_uploads(form, self.storage.kept_file_names(step))
+        return form
+
     def get_context_data(self, form: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(form=form, **kwargs)
         org = self.membership.organization
+        profile = selectors.carrier_profile_for(organization=org)
+        new_logo = bool(self.storage.kept_file_names("logo")) if self.steps.current == "logo" else False
         context.update(
             {
                 "org": org,
                 "step_title": STEP_TITLES[self.steps.current],
                 "step_titles": [STEP_TITLES[name] for name, _ in WIZARD_STEPS],
-                "profile": selectors.carrier_profile_for(organization=org),
+                "profile": profile,
+                "show_current_logo": bool(profile and profile.logo) and not new_logo,
             }
         )
         if self.steps.current == "review":
             summary = self.get_all_cleaned_data()
             context["summary"] = summary
             context["regulator_label"] = dict(CarrierProfile.Regulator.choices).get(summary.get("regulator", ""), "")
+        for _step, name in self.storage.lost_files:
+            messages.warning(
+                self.request,
+                f"“{name}” is no longer held (uploads wait {WIZARD_UPLOAD_HOURS} hours at most); choose it again.",
+            )
+        self.storage.lost_files.clear()
         return context
+
+    def render_done(self, form: Any, **kwargs: Any) -> HttpResponse:
+        for step in self.get_form_list():
+            self.storage.kept_file_names(step)
+        if self.storage.lost_files:
+            # Finishing now would drop the document without a word; send the carrier to choose it again.
+            step = self.storage.lost_files[0][0]
+            self.storage.current_step = step
+            return self.render(
+                self.get_form(step, data=self.storage.get_step_data(step), files=self.storage.get_step_files(step))
+            )
+        return super().render_done(form, **kwargs)
 
     def done(self, form_list: Any, **kwargs: Any) -> HttpResponse:
         data = {name: form.cleaned_data for name, form in kwargs["form_dict"].items()}

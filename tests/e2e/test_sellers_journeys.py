@@ -90,6 +90,17 @@ def test_carrier_registers_is_verified_and_a_sales_colleague_manages_offers(  # 
     expect(page.get_by_role("heading", name="Review and submit")).to_be_visible()
     expect(page.get_by_text("OFCOM-GA-77881")).to_be_visible()
     shot("sellers-03-wizard-review")
+    # Back to the documents step: the browser cannot refill the file input, so the page names the kept file.
+    page.get_by_role("button", name="Back").click()
+    expect(page.get_by_role("heading", name="Supporting documents")).to_be_visible()
+    expect(page.get_by_text("Already uploaded: incorporation.pdf (choose a new file to replace it)")).to_be_visible()
+    expect(page.get_by_label("Supporting document")).to_have_accessible_description(
+        re.compile("Already uploaded: incorporation.pdf")
+    )
+    shot("sellers-03b-wizard-kept-upload")
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_role("heading", name="Review and submit")).to_be_visible()
+    expect(page.get_by_text("incorporation.pdf")).to_be_visible()
     page.get_by_role("button", name="Finish registration").click()
     expect(page.get_by_text("Your registration is with the moderator for review.")).to_be_visible()
     expect(page.locator("h1 .status")).to_have_text("Pending review")

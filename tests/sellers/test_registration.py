@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django import forms
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
 from marketplace.models import OrganizationDocument, ServiceCategory
+from sellers.forms import KeptFileInput, keep_uploads
 from sellers.models import CarrierProfile
+from sellers.wizard import WizardUploadStorage
 from tests.sellers import helpers
 
 pytestmark = pytest.mark.django_db
@@ -126,3 +129,85 @@ def test_dashboard_points_to_registration_until_complete(cast, as_role) -> None:
     assert b"Complete registration" in client.get(reverse("sellers:dashboard")).content
     _run_wizard(client, submit=False)
     assert b"Complete registration" not in client.get(reverse("sellers:dashboard")).content
+
+
+# --- Uploads kept between steps ------------------------------------------------------------------------
+
+
+def _back(client: Client, current: str, to: str) -> Any:
+    return client.post(reverse("sellers:register"), {f"{PREFIX}-current_step": current, "wizard_goto_step": to})
+
+
+def _held(client: Client, step: str) -> dict[str, Any]:
+    return client.session[f"wizard_{PREFIX}"]["step_files"].get(step, {})
+
+
+def test_going_back_to_an_upload_step_names_the_kept_file_and_keeps_it(cast, as_role, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings.MEDIA_ROOT = tmp_path
+    client = as_role("seller_admin")
+    _run_wizard(client, logo=SimpleUploadedFile("logo.svg", helpers.SVG_OK), stop_at_logo=True)
+    _step(client, "documents", {"document": SimpleUploadedFile("cert.pdf", PDF), "kind": "registration"})
+
+    page = _back(client, "review", "documents")
+    assert page.context["wizard"]["steps"].current == "documents"
+    assert b"Already uploaded: <strong>cert.pdf</strong> (choose a new file to replace it)" in page.content
+    assert b'aria-describedby="id_documents-document_helptext id_documents-document_kept"' in page.content
+    logo_page = _back(client, "documents", "logo")
+    assert b"Already uploaded: <strong>logo.svg</strong>" in logo_page.content
+
+    # The browser sends the steps again with empty file inputs; the uploads stay.
+    _step(client, "logo", {})
+    review = _step(client, "documents", {"kind": "registration"})
+    assert review.context["summary"]["document"].name == "cert.pdf"
+    response = _step(client, "review", {"submit_for_review": "on"})
+    assert response.status_code == 302
+    document = OrganizationDocument.objects.get(organization=cast.carrier_org)
+    assert document.file.read() == PDF
+    assert CarrierProfile.objects.get(organization=cast.carrier_org).logo_type == "svg"
+    assert not any((tmp_path / "private" / "wizard").iterdir())  # finishing clears the waiting uploads
+
+
+def test_a_new_upload_replaces_the_kept_one_and_its_file(cast, as_role, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings.MEDIA_ROOT = tmp_path
+    client = as_role("seller_admin")
+    _run_wizard(client, stop_at_logo=True)
+    _step(client, "documents", {"document": SimpleUploadedFile("cert.pdf", PDF), "kind": "registration"})
+    first = _held(client, "documents")["documents-document"]["tmp_name"]
+    _back(client, "review", "documents")
+
+    newer = PDF + b"% second edition\n"
+    review = _step(client, "documents", {"document": SimpleUploadedFile("cert-2024.pdf", newer), "kind": "licence"})
+    assert review.context["summary"]["document"].name == "cert-2024.pdf"
+    assert not (tmp_path / "private" / "wizard" / first).exists()
+    _step(client, "review", {})
+    document = OrganizationDocument.objects.get(organization=cast.carrier_org)
+    assert document.file.read() == newer
+
+
+def test_an_upload_purged_before_the_end_sends_the_carrier_back_to_choose_it(cast, as_role, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings.MEDIA_ROOT = tmp_path
+    client = as_role("seller_admin")
+    _run_wizard(client, stop_at_logo=True)
+    _step(client, "documents", {"document": SimpleUploadedFile("cert.pdf", PDF), "kind": "registration"})
+    WizardUploadStorage().delete(_held(client, "documents")["documents-document"]["tmp_name"])
+
+    response = _step(client, "review", {"submit_for_review": "on"})
+    assert response.status_code == 200 and response.context["wizard"]["steps"].current == "documents"
+    assert "“cert.pdf” is no longer held" in response.content.decode()
+    assert b"Already uploaded" not in response.content
+    assert not OrganizationDocument.objects.filter(organization=cast.carrier_org).exists()
+
+    _step(client, "documents", {"document": SimpleUploadedFile("cert.pdf", PDF), "kind": "registration"})
+    assert _step(client, "review", {}).status_code == 302
+    assert OrganizationDocument.objects.filter(organization=cast.carrier_org).count() == 1
+
+
+def test_a_kept_upload_makes_a_required_file_field_optional() -> None:
+    class Required(forms.Form):
+        document = forms.FileField(widget=KeptFileInput)
+
+    form = Required(data={}, files={}, prefix="documents")
+    keep_uploads(form, {"documents-document": "cert.pdf"})
+    assert form.is_valid()
+    assert "Already uploaded: <strong>cert.pdf</strong>" in str(form["document"])
+    assert not Required(data={}, files={}, prefix="documents").is_valid()
