@@ -240,7 +240,9 @@ class GroupForm(forms.Form):
 
 class JoinCodeForm(forms.Form):
     code = forms.CharField(
-        max_length=40, label="Join code", help_text="The lead of the group gives you this code, e.g. ABCDE-FGHJ-…"
+        max_length=40,
+        label="Join code",
+        help_text="The group's lead gives you this code, or sends it in an invitation e-mail, e.g. ABCDE-FGHJ-…",
     )
 
     def clean_code(self) -> str:
@@ -248,4 +250,10 @@ class JoinCodeForm(forms.Form):
 
 
 class GroupInviteForm(forms.Form):
-    email = forms.EmailField(label="E-mail of someone at the buyer you invite")
+    email = forms.EmailField(
+        label="E-mail address to invite",
+        help_text="We send the invitation to this address. It waits under Invitations until the buyer joins.",
+    )
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()

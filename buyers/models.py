@@ -7,6 +7,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from marketplace.models import Organization
@@ -189,17 +190,20 @@ class BuyingGroup(models.Model):
 
 
 class GroupMembership(models.Model):
-    """An organisation's place in a buying group, from invitation or join request to leaving."""
+    """An organisation's place in a buying group, from join request to leaving.
+
+    Invitations are GroupInvitation rows until an organisation accepts one: the lead must not learn from a
+    membership row which organisation an invited address belongs to.
+    """
 
     class Status(models.TextChoices):
-        INVITED = "invited", "Invited"
         REQUESTED = "requested", "Asked to join"
         ACTIVE = "active", "Member"
         DECLINED = "declined", "Declined"
         LEFT = "left", "Left"
         REMOVED = "removed", "Removed"
 
-    OPEN = (Status.INVITED, Status.REQUESTED, Status.ACTIVE)
+    OPEN = (Status.REQUESTED, Status.ACTIVE)
 
     group = models.ForeignKey(BuyingGroup, on_delete=models.CASCADE, related_name="memberships")
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="group_memberships")
@@ -215,14 +219,71 @@ class GroupMembership(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["group", "organization"],
-                condition=Q(status__in=["invited", "requested", "active"]),
+                condition=Q(status__in=["requested", "active"]),
                 name="groupmembership_one_open_per_org",
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["invited", "requested", "active", "declined", "left", "removed"]),
+                condition=Q(status__in=["requested", "active", "declined", "left", "removed"]),
                 name="groupmembership_status_valid",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.organization} in {self.group} ({self.get_status_display()})"
+
+
+class GroupInvitation(models.Model):
+    """An invitation to a buying group, sent to an e-mail address; the lead sees only the address.
+
+    When the address belongs to someone at a buyer organisation, `organization` is that organisation and its
+    owners answer in their inbox. Otherwise the address gets a single-use invitation code for the join form,
+    kept only as a SHA-256 digest (it is random and long, so a slow hash buys nothing), and `organization`
+    is filled in by whoever uses the code. Either way the lead learns the organisation only on acceptance.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        CANCELLED = "cancelled", "Cancelled"
+
+    group = models.ForeignKey(BuyingGroup, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(help_text="Stored in lower case, so one address has one pending invitation.")
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="group_invitations"
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    code_digest = models.CharField(max_length=64, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group", "email"],
+                condition=Q(status="pending"),
+                name="groupinvitation_one_pending_per_address",
+            ),
+            models.UniqueConstraint(
+                fields=["code_digest"],
+                condition=~Q(code_digest=""),
+                name="groupinvitation_code_digest_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "accepted", "declined", "cancelled"]),
+                name="groupinvitation_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["accepted", "declined"]) | Q(organization__isnull=False),
+                name="groupinvitation_answered_by_organization",
+            ),
+            models.CheckConstraint(condition=Q(email=Lower("email")), name="groupinvitation_email_lower_case"),
+        ]
+        indexes = [models.Index(fields=["group", "created_at"], name="groupinvitation_group_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.group} ({self.get_status_display()})"

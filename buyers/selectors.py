@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from buyers.models import BuyerProfile, BuyingGroup, EndCustomer, GroupMembership, Site
+from buyers.models import BuyerProfile, BuyingGroup, EndCustomer, GroupInvitation, GroupMembership, Site
 from marketplace.models import Membership, Organization, User
 from marketplace.selectors import buyer_membership_get, buyer_owner_membership_get
 
@@ -128,11 +128,24 @@ def group_list_for_organization(*, organization: Organization) -> QuerySet[Buyin
     )
 
 
-def group_invitations_for_organization(*, organization: Organization) -> QuerySet[GroupMembership]:
-    """Return the group invitations waiting for the organisation's answer."""
-    return GroupMembership.objects.filter(
-        organization=organization, status=GroupMembership.Status.INVITED
-    ).select_related("group", "group__lead")
+def group_invitations_for_organization(*, organization: Organization) -> QuerySet[GroupInvitation]:
+    """Return the group invitations waiting for the organisation's answer, one per group it is not in yet."""
+    earlier = GroupInvitation.objects.filter(
+        group=OuterRef("group"),
+        organization=OuterRef("organization"),
+        status=GroupInvitation.Status.PENDING,
+        pk__lt=OuterRef("pk"),
+    )
+    member = GroupMembership.objects.filter(
+        group=OuterRef("group"), organization=organization, status=GroupMembership.Status.ACTIVE
+    )
+    return (
+        GroupInvitation.objects.filter(organization=organization, status=GroupInvitation.Status.PENDING)
+        .exclude(Exists(earlier))
+        .exclude(Exists(member))
+        .select_related("group", "group__lead")
+        .order_by("group__name", "id")
+    )
 
 
 def group_requests_sent_by_organization(*, organization: Organization) -> QuerySet[GroupMembership]:
@@ -194,12 +207,12 @@ def group_membership_in_led_group(*, user: User, group_pk: int, pk: int) -> Grou
     return row
 
 
-def group_invitation_get_for_owner(*, user: User, pk: int) -> GroupMembership:
-    """Return an invitation addressed to the user's organisation; members get PermissionDenied."""
+def group_invitation_get_for_owner(*, user: User, pk: int) -> GroupInvitation:
+    """Return a pending invitation addressed to the user's organisation; members get PermissionDenied."""
     membership = buyer_membership_get(user=user)
     row = (
-        GroupMembership.objects.select_related("group")
-        .filter(pk=pk, organization=membership.organization, status=GroupMembership.Status.INVITED)
+        GroupInvitation.objects.select_related("group")
+        .filter(pk=pk, organization=membership.organization, status=GroupInvitation.Status.PENDING)
         .first()
     )
     if row is None:
@@ -209,8 +222,28 @@ def group_invitation_get_for_owner(*, user: User, pk: int) -> GroupMembership:
     return row
 
 
+def group_invitations_for_lead(*, group: BuyingGroup) -> QuerySet[GroupInvitation]:
+    """Return the group's pending and declined invitations, by address only: never the organisation behind one."""
+    return (
+        GroupInvitation.objects.filter(
+            group=group, status__in=[GroupInvitation.Status.PENDING, GroupInvitation.Status.DECLINED]
+        )
+        .only("id", "group_id", "email", "status", "created_at", "decided_at")
+        .order_by("-created_at", "-id")
+    )
+
+
+def group_invitation_in_led_group(*, user: User, group_pk: int, pk: int) -> GroupInvitation:
+    """Return an invitation of a group the user leads, or raise Http404 / PermissionDenied."""
+    group = group_get_for_lead(user=user, pk=group_pk)
+    row = GroupInvitation.objects.filter(pk=pk, group=group).first()
+    if row is None:
+        raise Http404("No such invitation.")
+    return row
+
+
 def group_members(*, group: BuyingGroup) -> QuerySet[GroupMembership]:
-    """Return a group's member rows (active and waiting) with each organisation's number of active sites."""
+    """Return a group's member rows (active and asking to join) with each organisation's number of active sites."""
     return (
         GroupMembership.objects.filter(group=group, status__in=GroupMembership.OPEN)
         .select_related("organization")

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.cache import cache
+from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from buyers.models import BuyerProfile, BuyingGroup, EndCustomer, GroupMembership, Site
+from buyers.models import BuyerProfile, BuyingGroup, EndCustomer, GroupInvitation, GroupMembership, Site
 from marketplace.audit import audit_record, update_audited
 from marketplace.csv_import import RowError
 from marketplace.models import Membership, Organization, User
@@ -410,52 +414,162 @@ def _count_failure(user: User) -> None:
 
 
 WRONG_CODE = "This join code is not valid. Check it with the group's lead: codes change when the lead rotates them."
+DUPLICATE_INVITATION = "You have already invited this address; that invitation is still pending."
+# A lead could otherwise mail strangers through us without limit; a day's worth covers a real recruiting drive.
+GROUP_INVITES_PER_DAY = 20
+
+
+def _code_digest(code: str) -> str:
+    return hashlib.sha256(normalize_join_code(code).encode()).hexdigest()
 
 
 def group_join_with_code(*, actor: User, organization: Organization, code: str) -> GroupMembership:
-    """Ask to join the group whose join code this is; the lead approves. Wrong codes are rate-limited per user."""
+    """Ask to join with the group's join code, or join with an invitation code; wrong codes are rate-limited."""
     if join_attempts_left(actor) <= 0:
         raise DomainError("Too many wrong join codes. Wait 15 minutes and try again.")
     code = normalize_join_code(code)
     group = BuyingGroup.objects.filter(reference=code.split("-", 1)[0]).first()
-    # Hash a dummy when the reference is unknown, so timing does not tell which references exist.
     if group is None:
+        # Hash a dummy when the reference is unknown, so timing does not tell which references exist.
         check_password(code, make_password("dummy-join-code"))
-    if group is None or not check_password(code, group.join_code_hash):
-        _count_failure(actor)
-        raise DomainError(WRONG_CODE)
-    return _group_request(actor=actor, organization=organization, group=group)
+    elif check_password(code, group.join_code_hash):
+        return _group_request(actor=actor, organization=organization, group=group)
+    else:
+        invitation = GroupInvitation.objects.filter(
+            group=group, status=GroupInvitation.Status.PENDING, code_digest=_code_digest(code)
+        ).first()
+        if invitation is not None:
+            return _group_join_with_invitation_code(actor=actor, organization=organization, invitation=invitation)
+    _count_failure(actor)
+    raise DomainError(WRONG_CODE)
+
+
+def _require_buyer(organization: Organization) -> None:
+    if organization.kind != Organization.Kind.BUYER:
+        raise DomainError("Only buyers join buying groups.")
+
+
+def _pending_invitations(*, group: BuyingGroup, organization: Organization) -> QuerySet[GroupInvitation]:
+    return GroupInvitation.objects.filter(
+        group=group, organization=organization, status=GroupInvitation.Status.PENDING
+    ).order_by("id")
 
 
 @transaction.atomic
 def _group_request(*, actor: User, organization: Organization, group: BuyingGroup) -> GroupMembership:
     _require_owner(actor, organization)
-    BuyingGroup.objects.select_for_update().get(pk=group.pk)
-    if organization.kind != Organization.Kind.BUYER:
-        raise DomainError("Only buyers join buying groups.")
+    locked = BuyingGroup.objects.select_for_update(of=("self",)).select_related("lead").get(pk=group.pk)
+    _require_buyer(organization)
     row = GroupMembership.objects.filter(
-        group=group, organization=organization, status__in=GroupMembership.OPEN
+        group=locked, organization=organization, status__in=GroupMembership.OPEN
     ).first()
     if row is not None and row.status == GroupMembership.Status.ACTIVE:
-        raise DomainError(f"{organization.display_name} is already a member of {group.name}.")
-    if row is not None and row.status == GroupMembership.Status.REQUESTED:
-        raise DomainError(f"You already asked to join {group.name}; the lead has not decided yet.")
-    if row is not None and row.status == GroupMembership.Status.INVITED:
+        raise DomainError(f"{organization.display_name} is already a member of {locked.name}.")
+    if _pending_invitations(group=locked, organization=organization).exists():
         # The code proves the lead wants them too: an open invitation plus a valid code is a yes.
-        return _activate(actor=actor, row=row, action="group.accept_invitation")
+        return _join_by_invitation(actor=actor, organization=organization, group=locked)
+    if row is not None and row.status == GroupMembership.Status.REQUESTED:
+        raise DomainError(f"You already asked to join {locked.name}; the lead has not decided yet.")
     row = GroupMembership.objects.create(
-        group=group, organization=organization, status=GroupMembership.Status.REQUESTED, created_by=actor
+        group=locked, organization=organization, status=GroupMembership.Status.REQUESTED, created_by=actor
     )
-    audit_record(actor=actor, action="group.request", obj=row, organization=organization, after={"group": group.name})
+    audit_record(actor=actor, action="group.request", obj=row, organization=organization, after={"group": locked.name})
     notify(
-        recipients=_owners(group.lead),
+        recipients=_owners(locked.lead),
         key=f"group-request:{row.pk}",
         kind="group_join_request",
-        subject=f"{organization.display_name} asks to join {group.name}",
-        body=f"{organization.display_name} used the join code of {group.name}. Approve or decline the request.",
-        url=reverse("buyers:group_detail", args=[group.pk]),
+        subject=f"{organization.display_name} asks to join {locked.name}",
+        body=f"{organization.display_name} used the join code of {locked.name}. Approve or decline the request.",
+        url=reverse("buyers:group_detail", args=[locked.pk]),
     )
     return row
+
+
+@transaction.atomic
+def _group_join_with_invitation_code(
+    *, actor: User, organization: Organization, invitation: GroupInvitation
+) -> GroupMembership:
+    _require_owner(actor, organization)
+    locked = BuyingGroup.objects.select_for_update(of=("self",)).select_related("lead").get(pk=invitation.group_id)
+    inv = GroupInvitation.objects.select_for_update().get(pk=invitation.pk)
+    if inv.status != GroupInvitation.Status.PENDING:
+        raise DomainError("This invitation is no longer open. Ask the group's lead for a new one.")
+    _require_buyer(organization)
+    return _join_by_invitation(actor=actor, organization=organization, group=locked, invitation=inv)
+
+
+def _join_by_invitation(
+    *, actor: User, organization: Organization, group: BuyingGroup, invitation: GroupInvitation | None = None
+) -> GroupMembership:
+    """Make the organisation a member and settle its invitations; the caller holds the group's lock."""
+    row = (
+        GroupMembership.objects.select_for_update()
+        .filter(group=group, organization=organization, status__in=GroupMembership.OPEN)
+        .first()
+    )
+    if row is None:
+        now = timezone.now()
+        row = GroupMembership.objects.create(
+            group=group,
+            organization=organization,
+            status=GroupMembership.Status.ACTIVE,
+            created_by=actor,
+            decided_by=actor,
+            decided_at=now,
+            joined_at=now,
+        )
+        audit_record(
+            actor=actor,
+            action="group.accept_invitation",
+            obj=row,
+            organization=group.lead,
+            after={"status": row.status},
+        )
+    elif row.status == GroupMembership.Status.REQUESTED:
+        _activate(actor=actor, row=row, action="group.accept_invitation")
+    settled = _settle_invitations(
+        actor=actor, group=group, organization=organization, status=GroupInvitation.Status.ACCEPTED, also=invitation
+    )
+    if settled:
+        notify(
+            recipients=_owners(group.lead),
+            key=f"group-invite-answer:{settled[0].pk}",
+            kind="group_invitation_answer",
+            subject=f"{organization.display_name} joined {group.name}",
+            body=f"{organization.display_name} accepted your invitation to {group.name}.",
+            url=reverse("buyers:group_detail", args=[group.pk]),
+        )
+    return row
+
+
+def _settle_invitations(
+    *,
+    actor: User,
+    group: BuyingGroup,
+    organization: Organization,
+    status: str,
+    also: GroupInvitation | None = None,
+) -> list[GroupInvitation]:
+    """Close the organisation's pending invitations to the group (and `also`, an invitation code it used)."""
+    rows = list(_pending_invitations(group=group, organization=organization).select_for_update())
+    if also is not None and also.pk not in {r.pk for r in rows}:
+        rows.insert(0, also)
+    now = timezone.now()
+    for inv in rows:
+        inv.organization = organization
+        inv.status = status
+        inv.decided_by = actor
+        inv.decided_at = now
+        inv.save(update_fields=["organization", "status", "decided_by", "decided_at"])
+        audit_record(
+            actor=actor,
+            action=f"group.invitation_{status}",
+            obj=inv,
+            organization=organization,
+            before={"status": GroupInvitation.Status.PENDING},
+            after={"status": status, "organization": organization.name},
+        )
+    return rows
 
 
 def _activate(*, actor: User, row: GroupMembership, action: str) -> GroupMembership:
@@ -475,65 +589,169 @@ def _locked_row(row: GroupMembership) -> GroupMembership:
     )
 
 
-@transaction.atomic
-def group_invite(*, actor: User, group: BuyingGroup, email: str) -> GroupMembership:
-    """Invite the buyer organisation that the e-mail address belongs to; its owners accept or decline."""
-    _require_owner(actor, group.lead)
-    BuyingGroup.objects.select_for_update().get(pk=group.pk)
+def _buyer_for_address(address: str) -> Organization | None:
     membership = (
         Membership.objects.select_related("organization")
-        .filter(user__email__iexact=email.strip(), organization__kind=Organization.Kind.BUYER)
+        .filter(user__email__iexact=address, user__is_active=True, organization__kind=Organization.Kind.BUYER)
+        .order_by("id")
         .first()
     )
-    if membership is None:
-        raise DomainError(
-            "No buyer organisation on Switchboard uses this address. Send them the join code instead: "
-            "they can sign up and ask to join with it."
-        )
-    org = membership.organization
-    existing = GroupMembership.objects.filter(group=group, organization=org, status__in=GroupMembership.OPEN).first()
-    if existing is not None:
-        raise DomainError(f"{org.display_name} is already {existing.get_status_display().lower()} in this group.")
-    row = GroupMembership.objects.create(
-        group=group, organization=org, status=GroupMembership.Status.INVITED, created_by=actor
-    )
-    audit_record(actor=actor, action="group.invite", obj=row, organization=group.lead, after={"invited": org.name})
-    notify(
-        recipients=_owners(org),
-        key=f"group-invite:{row.pk}",
-        kind="group_invitation",
-        subject=f"{group.lead.display_name} invites you to the buying group {group.name}",
-        body=f"{group.lead.display_name} invites {org.display_name} to buy together in {group.name}. "
-        "Accept or decline the invitation on your dashboard.",
-        url=reverse("buyers:group_list"),
-    )
-    return row
+    return membership.organization if membership is not None else None
 
 
 @transaction.atomic
-def group_invitation_answer(*, actor: User, invitation: GroupMembership, accept: bool) -> GroupMembership:
+def group_invite(*, actor: User, group: BuyingGroup, email: str) -> GroupInvitation:
+    """Invite an e-mail address to the group; nothing the lead sees tells whether it belongs to a buyer.
+
+    A buyer organisation behind the address gets the invitation in its owners' inbox; any other address gets
+    an e-mail with a single-use invitation code and the sign-up link. No account or organisation is created.
+    """
+    _require_owner(actor, group.lead)
+    locked = BuyingGroup.objects.select_for_update(of=("self",)).select_related("lead").get(pk=group.pk)
+    address = email.strip().lower()
+    if GroupInvitation.objects.filter(group=locked, email=address, status=GroupInvitation.Status.PENDING).exists():
+        raise DomainError(DUPLICATE_INVITATION)
+    since = timezone.now() - timedelta(days=1)
+    if GroupInvitation.objects.filter(group=locked, created_at__gte=since).count() >= GROUP_INVITES_PER_DAY:
+        raise DomainError(
+            f"{locked.name} has sent {GROUP_INVITES_PER_DAY} invitations in the last 24 hours, the most a group "
+            "may send in a day. Try again tomorrow, or share the group's join code."
+        )
+    org = _buyer_for_address(address)
+    invitation = GroupInvitation(group=locked, email=address, organization=org, created_by=actor)
+    code = ""
+    if org is None:
+        code = _new_join_code(locked.reference)
+        invitation.code_digest = _code_digest(code)
+    # An organisation already in the group, or already holding an invitation to it, is not told again: the
+    # invitation just waits like any other, where an error would tell the lead whose address this is.
+    first_ask = (
+        org is not None
+        and not _pending_invitations(group=locked, organization=org).exists()
+        and not GroupMembership.objects.filter(
+            group=locked, organization=org, status=GroupMembership.Status.ACTIVE
+        ).exists()
+    )
+    invitation.save()
+    audit_record(
+        actor=actor,
+        action="group.invite",
+        obj=invitation,
+        organization=locked.lead,
+        after={"email": address, "organization": org.name if org else "", "notified": first_ask},
+    )
+    if code:
+        from buyers.tasks import group_invitation_email_task
+
+        invitation_id = invitation.pk
+        transaction.on_commit(lambda: group_invitation_email_task.delay(invitation_id=invitation_id, code=code))
+    elif org is not None and first_ask:
+        notify(
+            recipients=_owners(org),
+            key=f"group-invite:{invitation.pk}",
+            kind="group_invitation",
+            subject=f"{locked.lead.display_name} invites you to the buying group {locked.name}",
+            body=f"{locked.lead.display_name} invites {org.display_name} to buy together in {locked.name}. "
+            "Accept or decline the invitation on your dashboard.",
+            url=reverse("buyers:group_list"),
+        )
+    return invitation
+
+
+def group_invitation_email(*, invitation_id: int, code: str) -> bool:
+    """E-mail the invitation code to the invited address, once; say whether it was sent now."""
+    with transaction.atomic():
+        inv = (
+            GroupInvitation.objects.select_for_update(of=("self",))
+            .select_related("group", "group__lead")
+            .filter(pk=invitation_id)
+            .first()
+        )
+        # The row lock makes a second, concurrent run wait and then see emailed_at.
+        if (
+            inv is None
+            or inv.status != GroupInvitation.Status.PENDING
+            or inv.emailed_at is not None
+            or inv.code_digest != _code_digest(code)
+        ):
+            return False
+        context = {
+            "invitation": inv,
+            "group": inv.group,
+            "code": code,
+            "signup_url": f"{settings.SITE_URL}{reverse('account_signup')}",
+            "login_url": f"{settings.SITE_URL}{reverse('account_login')}",
+            "groups_url": f"{settings.SITE_URL}{reverse('buyers:group_list')}",
+        }
+        message = EmailMultiAlternatives(
+            subject=f"[Switchboard] {inv.group.lead.display_name} invites you to the buying group {inv.group.name}",
+            body=render_to_string("buyers/email/group_invitation.txt", context),
+            to=[inv.email],
+        )
+        message.attach_alternative(render_to_string("buyers/email/group_invitation.html", context), "text/html")
+        message.send()
+        inv.emailed_at = timezone.now()
+        inv.save(update_fields=["emailed_at"])
+    return True
+
+
+def _locked_invitation(invitation: GroupInvitation) -> tuple[BuyingGroup, GroupInvitation]:
+    # The group first, as every other group write does, so two writers never wait on each other in a circle.
+    group = BuyingGroup.objects.select_for_update(of=("self",)).select_related("lead").get(pk=invitation.group_id)
+    inv = GroupInvitation.objects.select_for_update(of=("self",)).select_related("organization").get(pk=invitation.pk)
+    return group, inv
+
+
+@transaction.atomic
+def group_invitation_answer(*, actor: User, invitation: GroupInvitation, accept: bool) -> GroupInvitation:
     """Accept or decline an invitation addressed to the actor's organisation."""
-    row = _locked_row(invitation)
-    _require_owner(actor, row.organization)
-    if row.status != GroupMembership.Status.INVITED:
+    group, inv = _locked_invitation(invitation)
+    org = inv.organization
+    if org is None:
+        raise DomainError("This invitation is no longer open.")
+    _require_owner(actor, org)
+    if inv.status != GroupInvitation.Status.PENDING:
         raise DomainError("This invitation is no longer open.")
     if accept:
-        _activate(actor=actor, row=row, action="group.accept_invitation")
+        _require_buyer(org)
+        _join_by_invitation(actor=actor, organization=org, group=group)
     else:
-        row.status = GroupMembership.Status.DECLINED
-        row.decided_by = actor
-        row.decided_at = timezone.now()
-        row.save(update_fields=["status", "decided_by", "decided_at"])
-        audit_record(actor=actor, action="group.decline_invitation", obj=row, organization=row.organization)
-    notify(
-        recipients=_owners(row.group.lead),
-        key=f"group-invite-answer:{row.pk}",
-        kind="group_invitation_answer",
-        subject=f"{row.organization.display_name} {'joined' if accept else 'declined'} {row.group.name}",
-        body=f"{row.organization.display_name} {'accepted' if accept else 'declined'} your invitation.",
-        url=reverse("buyers:group_detail", args=[row.group_id]),
+        settled = _settle_invitations(
+            actor=actor, group=group, organization=org, status=GroupInvitation.Status.DECLINED
+        )
+        # Told by address: the lead learns which organisation it was only if it joins.
+        notify(
+            recipients=_owners(group.lead),
+            key=f"group-invite-answer:{settled[0].pk}",
+            kind="group_invitation_answer",
+            subject=f"Your invitation to {group.name} was declined",
+            body=f"The invitation you sent to {', '.join(i.email for i in settled)} was declined.",
+            url=reverse("buyers:group_detail", args=[group.pk]),
+        )
+    inv.refresh_from_db()
+    return inv
+
+
+@transaction.atomic
+def group_invitation_cancel(*, actor: User, invitation: GroupInvitation) -> GroupInvitation:
+    """Withdraw a pending invitation, as an owner of the lead; its code stops working at once."""
+    group, inv = _locked_invitation(invitation)
+    _require_owner(actor, group.lead)
+    if inv.status != GroupInvitation.Status.PENDING:
+        raise DomainError("This invitation is no longer pending.")
+    inv.status = GroupInvitation.Status.CANCELLED
+    inv.decided_by = actor
+    inv.decided_at = timezone.now()
+    inv.save(update_fields=["status", "decided_by", "decided_at"])
+    audit_record(
+        actor=actor,
+        action="group.cancel_invitation",
+        obj=inv,
+        organization=group.lead,
+        before={"status": GroupInvitation.Status.PENDING},
+        after={"status": inv.status},
     )
-    return row
+    return inv
 
 
 @transaction.atomic
@@ -568,12 +786,12 @@ def group_request_decide(*, actor: User, request: GroupMembership, approve: bool
 
 @transaction.atomic
 def group_member_remove(*, actor: User, member: GroupMembership) -> GroupMembership:
-    """Remove a member organisation or cancel an open invitation, as an owner of the lead."""
+    """Remove a member organisation, as an owner of the lead."""
     row = _locked_row(member)
     _require_owner(actor, row.group.lead)
     if row.organization_id == row.group.lead_id:
         raise DomainError("The lead organisation cannot be removed from its own group.")
-    if row.status not in (GroupMembership.Status.ACTIVE, GroupMembership.Status.INVITED):
+    if row.status != GroupMembership.Status.ACTIVE:
         raise DomainError("This organisation is not a member of the group.")
     was = row.status
     row.status = GroupMembership.Status.REMOVED
@@ -581,15 +799,14 @@ def group_member_remove(*, actor: User, member: GroupMembership) -> GroupMembers
     row.decided_at = timezone.now()
     row.save(update_fields=["status", "decided_by", "decided_at"])
     audit_record(actor=actor, action="group.remove", obj=row, organization=row.group.lead, before={"status": was})
-    if was == GroupMembership.Status.ACTIVE:
-        notify(
-            recipients=_owners(row.organization),
-            key=f"group-removed:{row.pk}:{row.decided_at.isoformat()}",
-            kind="group_removed",
-            subject=f"You were removed from {row.group.name}",
-            body=f"The lead of {row.group.name} removed {row.organization.display_name} from the group.",
-            url=reverse("buyers:group_list"),
-        )
+    notify(
+        recipients=_owners(row.organization),
+        key=f"group-removed:{row.pk}:{row.decided_at.isoformat()}",
+        kind="group_removed",
+        subject=f"You were removed from {row.group.name}",
+        body=f"The lead of {row.group.name} removed {row.organization.display_name} from the group.",
+        url=reverse("buyers:group_list"),
+    )
     return row
 
 
@@ -619,7 +836,7 @@ def group_leave(*, actor: User, member: GroupMembership) -> GroupMembership:
 
 
 def open_membership_exists(*, group: BuyingGroup, organization: Organization) -> bool:
-    """Say whether the organisation is invited to, waiting for or in the group."""
+    """Say whether the organisation is waiting for or in the group."""
     return GroupMembership.objects.filter(
         Q(group=group, organization=organization) & Q(status__in=GroupMembership.OPEN)
     ).exists()

@@ -29,6 +29,11 @@ urlpatterns = [
     path("groups/<int:pk>/", views.group_detail, name="group_detail"),
     path("groups/<int:pk>/code/", views.group_rotate_code, name="group_rotate_code"),
     path("groups/<int:pk>/invite/", views.group_invite, name="group_invite"),
+    path(
+        "groups/<int:pk>/invitations/<int:invitation_pk>/cancel/",
+        views.group_invitation_cancel,
+        name="group_invitation_cancel",
+    ),
     path("groups/<int:pk>/leave/", views.group_leave, name="group_leave"),
     path("groups/<int:pk>/members/<int:member_pk>/approve/", views.group_member_approve, name="group_member_approve"),
     path("groups/<int:pk>/members/<int:member_pk>/decline/", views.group_member_decline, name="group_member_decline"),

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from buyers import forms, selectors, services
-from buyers.models import BuyerProfile, EndCustomer, GroupMembership
+from buyers.models import BuyerProfile, BuyingGroup, EndCustomer, GroupMembership
 from marketplace.csv_import import parse_csv
 from marketplace.http import AuthedHttpRequest
 from marketplace.models import Membership, Organization
@@ -467,6 +467,12 @@ def group_join(request: AuthedHttpRequest) -> HttpResponse:
 def group_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     membership = selectors.buyer_membership_get(user=request.user)
     group = selectors.group_get_for_member(user=request.user, pk=pk)
+    return _group_page(request, membership, group, forms.GroupInviteForm())
+
+
+def _group_page(
+    request: AuthedHttpRequest, membership: Membership, group: BuyingGroup, invite_form: forms.GroupInviteForm
+) -> HttpResponse:
     is_lead = group.lead_id == membership.organization_id and _is_owner(membership)
     new_code = None
     pending = request.session.get("buyers_new_join_code")
@@ -489,13 +495,15 @@ def group_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             "group": group,
             "is_lead": is_lead,
             "members": members,
+            "invitations": list(selectors.group_invitations_for_lead(group=group)) if is_lead else [],
             "new_code": new_code,
             "can_leave": own_row is not None
             and not is_lead
             and _is_owner(membership)
             and group.lead_id != membership.organization_id,
-            "invite_form": forms.GroupInviteForm(),
+            "invite_form": invite_form,
         },
+        status=400 if invite_form.errors else 200,
     )
 
 
@@ -514,14 +522,26 @@ def group_invite(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     form = forms.GroupInviteForm(request.POST)
     if form.is_valid():
         try:
-            row = services.group_invite(actor=request.user, group=group, email=form.cleaned_data["email"])
+            invitation = services.group_invite(actor=request.user, group=group, email=form.cleaned_data["email"])
         except DomainError as exc:
-            messages.error(request, str(exc))
+            form.add_error("email", str(exc))
         else:
-            messages.success(request, f"Invited {row.organization.display_name}.")
+            # The same words whoever is behind the address: the lead must not learn who uses Switchboard.
+            messages.success(request, f"Invitation sent to {invitation.email}.")
+            return redirect("buyers:group_detail", pk=group.pk)
+    return _group_page(request, selectors.buyer_membership_get(user=request.user), group, form)
+
+
+@require_POST
+def group_invitation_cancel(request: AuthedHttpRequest, pk: int, invitation_pk: int) -> HttpResponse:
+    invitation = selectors.group_invitation_in_led_group(user=request.user, group_pk=pk, pk=invitation_pk)
+    try:
+        services.group_invitation_cancel(actor=request.user, invitation=invitation)
+    except DomainError as exc:
+        messages.error(request, str(exc))
     else:
-        messages.error(request, "Enter a valid e-mail address.")
-    return redirect("buyers:group_detail", pk=group.pk)
+        messages.success(request, f"Cancelled the invitation to {invitation.email}.")
+    return redirect("buyers:group_detail", pk=pk)
 
 
 def _decide(request: AuthedHttpRequest, pk: int, member_pk: int, action: str) -> HttpResponse:

@@ -1,4 +1,7 @@
-"""Concurrent clicks decide a join request once, and two imports of one file create its sites once (PostgreSQL)."""
+"""Concurrent clicks decide a join request or an invitation once; two imports of one file create its sites once.
+
+These need PostgreSQL.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ import pytest
 from django.db import connection, connections
 
 from buyers import services
-from buyers.models import GroupMembership, Site
+from buyers.models import GroupInvitation, GroupMembership, Site
 from marketplace.services import DomainError
 from tests.buyers.conftest import make_group
 from tests.conftest import make_cast
@@ -58,6 +61,38 @@ def test_approve_and_decline_at_once_decide_the_request_once() -> None:
     assert all(isinstance(e, DomainError) for e in errors), errors
     row.refresh_from_db()
     assert row.status in (GroupMembership.Status.ACTIVE, GroupMembership.Status.DECLINED)
+
+
+def test_the_same_address_invited_twice_at_once_is_invited_once() -> None:
+    _needs_postgres()
+    cast = make_cast()
+    group, _ = make_group(cast.buyer_owner)
+    jobs = [
+        lambda email=email: services.group_invite(actor=cast.buyer_owner, group=group, email=email)
+        for email in ("someone@example.test", "SOMEONE@example.test", cast.other_buyer.email, cast.other_buyer.email)
+    ]
+    results, errors = _race(jobs)  # type: ignore[arg-type]
+    assert len(results) == 2 and len(errors) == 2
+    assert all(isinstance(e, DomainError) and "already invited this address" in str(e) for e in errors), errors
+    assert GroupInvitation.objects.filter(group=group, status="pending").count() == 2
+
+
+def test_accept_and_cancel_at_once_settle_the_invitation_once() -> None:
+    _needs_postgres()
+    cast = make_cast()
+    group, _ = make_group(cast.buyer_owner)
+    invitation = services.group_invite(actor=cast.buyer_owner, group=group, email=cast.other_buyer.email)
+    jobs = [
+        lambda: services.group_invitation_answer(actor=cast.other_buyer, invitation=invitation, accept=True),
+        lambda: services.group_invitation_cancel(actor=cast.buyer_owner, invitation=invitation),
+        lambda: services.group_invitation_answer(actor=cast.other_buyer, invitation=invitation, accept=False),
+    ]
+    results, errors = _race(jobs)  # type: ignore[arg-type]
+    assert len(results) == 1 and len(errors) == 2
+    assert all(isinstance(e, DomainError) for e in errors), errors
+    invitation.refresh_from_db()
+    joined = GroupMembership.objects.filter(group=group, organization=cast.other_buyer_org, status="active").exists()
+    assert joined == (invitation.status == GroupInvitation.Status.ACCEPTED)
 
 
 def test_the_same_file_imported_twice_at_once_creates_its_sites_once() -> None:

@@ -1,4 +1,7 @@
-"""Buying groups: creation with a join code shown once, joining, approvals, invitations, leaving, qualification."""
+"""Buying groups: creation with a join code shown once, joining, approvals, leaving, qualification.
+
+Invitations by e-mail are in test_group_invitations.py.
+"""
 
 from __future__ import annotations
 
@@ -155,36 +158,6 @@ def test_joining_twice_is_refused(cast) -> None:  # type: ignore[no-untyped-def]
     response = client_for(cast.buyer_owner).post(reverse("buyers:group_join"), {"code": code})
     assert "already a member" in response.content.decode()
     assert GroupMembership.objects.filter(group=group).count() == 2
-
-
-def test_invitation_accepted_and_declined(cast) -> None:  # type: ignore[no-untyped-def]
-    group, _ = make_group(cast.buyer_owner)
-    lead = client_for(cast.buyer_owner)
-    lead.post(reverse("buyers:group_invite", args=[group.pk]), {"email": cast.other_buyer.email.upper()})
-    row = GroupMembership.objects.get(group=group, organization=cast.other_buyer_org)
-    assert row.status == GroupMembership.Status.INVITED
-    invited = client_for(cast.other_buyer)
-    assert "invites you" in invited.get(reverse("buyers:dashboard")).content.decode()
-    invited.post(reverse("buyers:group_invitation_accept", args=[row.pk]))
-    row.refresh_from_db()
-    assert row.status == GroupMembership.Status.ACTIVE
-
-    third = OrganizationFactory(name="Third Ltd", kind="buyer")
-    third_owner = member_of(third, "owner", email="owner@third.test")
-    lead.post(reverse("buyers:group_invite", args=[group.pk]), {"email": "owner@third.test"})
-    row3 = GroupMembership.objects.get(group=group, organization=third)
-    client_for(third_owner).post(reverse("buyers:group_invitation_decline", args=[row3.pk]))
-    row3.refresh_from_db()
-    assert row3.status == GroupMembership.Status.DECLINED
-
-
-def test_inviting_an_unknown_address_or_a_carrier_is_refused(cast) -> None:  # type: ignore[no-untyped-def]
-    group, _ = make_group(cast.buyer_owner)
-    lead = client_for(cast.buyer_owner)
-    for email in ("nobody@example.test", cast.seller_admin.email):
-        response = lead.post(reverse("buyers:group_invite", args=[group.pk]), {"email": email}, follow=True)
-        assert "No buyer organisation on Switchboard uses this address" in response.content.decode()
-    assert GroupMembership.objects.filter(group=group).count() == 1
 
 
 def test_lead_removes_a_member_and_members_leave(cast, newcomer) -> None:  # type: ignore[no-untyped-def]

@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from buyers.models import BuyerProfile, BuyingGroup, EndCustomer, GroupMembership, Site
+from buyers.models import BuyerProfile, BuyingGroup, EndCustomer, GroupInvitation, GroupMembership, Site
 from marketplace.models import Membership, Organization, User
 from tests.buyers.conftest import complete_profile, make_group, make_site
 from tests.conftest import client_for
@@ -72,7 +72,7 @@ def test_dashboard_shows_what_needs_attention(cast, django_assert_max_num_querie
     group, _ = make_group(cast.buyer_owner)
     GroupMembership.objects.create(group=group, organization=cast.other_buyer_org, status="requested")
     other_group, _ = make_group(cast.other_buyer, name="Other Group")
-    GroupMembership.objects.create(group=other_group, organization=cast.buyer_org, status="invited")
+    GroupInvitation.objects.create(group=other_group, email=cast.buyer_owner.email.lower(), organization=cast.buyer_org)
     client = client_for(cast.buyer_owner)
     with django_assert_max_num_queries(16):
         response = client.get(reverse("buyers:dashboard"))

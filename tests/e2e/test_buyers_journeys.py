@@ -216,3 +216,64 @@ def test_second_buyer_joins_group_with_code_and_group_qualifies(live_server, pag
     other.get_by_role("link", name="High Street Traders").click()
     expect(other.locator("#qualification")).to_have_text("Qualified")
     other.screenshot(path="tmp/screenshots/buyers-13-group-qualified.png", full_page=True)
+
+
+def test_lead_invites_by_email_and_sees_only_addresses_until_buyers_join(  # type: ignore[no-untyped-def]
+    live_server, page, browser, shot
+) -> None:
+    from tests.buyers.conftest import make_group
+
+    base = live_server.url
+    cast = make_cast()
+    group, _ = make_group(cast.buyer_owner, name="Market Row Traders")
+    stranger = "hello@newshop.test"
+
+    # The lead invites a buyer's address and a stranger's: the same answer for both.
+    sign_in(page, base, cast.buyer_owner.email, PASSWORD)
+    page.goto(f"{base}/buyer/groups/{group.pk}/")
+    for address in (cast.other_buyer.email, stranger):
+        page.get_by_label("E-mail address to invite").fill(address)
+        page.get_by_role("button", name="Invite", exact=True).click()
+        expect(page.get_by_text(f"Invitation sent to {address}.")).to_be_visible()
+    page.get_by_label("E-mail address to invite").fill(stranger.upper())
+    page.get_by_role("button", name="Invite", exact=True).click()
+    expect(page.get_by_text("You have already invited this address")).to_be_visible()
+    shot("buyers-14a-group-invite-duplicate")
+    page.goto(f"{base}/buyer/groups/{group.pk}/")
+    rows = page.locator("#invitations tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.filter(has_text=cast.other_buyer.email)).to_contain_text("Pending")
+    expect(rows.filter(has_text=stranger)).to_contain_text("Pending")
+    expect(page.get_by_text("Other Buyer Ltd")).to_have_count(0)
+    shot("buyers-14-group-pending-invitations")
+
+    # The buyer's owner accepts from the dashboard.
+    other = browser.new_context(viewport={"width": 1280, "height": 860}).new_page()
+    sign_in(other, base, cast.other_buyer.email, PASSWORD)
+    other.goto(base + "/buyer/")
+    expect(other.get_by_text("invites you to the buying group")).to_be_visible()
+    other.get_by_role("button", name="Accept").click()
+    expect(other.get_by_text("You joined Market Row Traders.")).to_be_visible()
+
+    # The stranger's e-mail carries a one-time code; after signing up they join with it.
+    invitation_mail = next(m for m in mail.outbox if m.to == [stranger])
+    assert "/accounts/signup/" in invitation_mail.body
+    code = re.search(r"[A-Z0-9]{5}-[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", invitation_mail.body)
+    assert code
+    shop = OrganizationFactory(name="New Shop Ltd", kind="buyer", verification_status="pending")
+    shop.verified_at = None
+    shop.save()
+    member_of(shop, "owner", email=stranger)
+    newcomer = browser.new_context(viewport={"width": 1280, "height": 860}).new_page()
+    sign_in(newcomer, base, stranger, PASSWORD)
+    newcomer.goto(base + "/buyer/groups/")
+    newcomer.get_by_label("Join code").fill(code.group(0))
+    newcomer.get_by_role("button", name="Ask to join").click()
+    expect(newcomer.get_by_text("You joined Market Row Traders.")).to_be_visible()
+
+    # Now the lead sees both organisations as members, and no invitation waiting.
+    page.goto(f"{base}/buyer/groups/{group.pk}/")
+    expect(page.get_by_role("cell", name="Other Buyer Ltd")).to_be_visible()
+    expect(page.get_by_role("cell", name="New Shop Ltd")).to_be_visible()
+    expect(page.locator("#invitations")).to_have_count(0)
+    shot("buyers-15-group-invitations-accepted")

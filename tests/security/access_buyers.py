@@ -104,17 +104,32 @@ def _reset(status: str) -> Any:
 
 
 def _invitation(cast: Cast) -> dict[str, Any]:
-    from buyers.models import GroupMembership
+    from buyers.models import GroupInvitation
 
     group = _group(_third_org(), "Inviting buyer")
-    row = GroupMembership.objects.create(group=group, organization=cast.buyer_org, status="invited")
+    row = GroupInvitation.objects.create(group=group, email=cast.buyer_owner.email.lower(), organization=cast.buyer_org)
     return {"pk": row.pk}
 
 
 def _reinvite(cast: Cast) -> None:
-    from buyers.models import GroupMembership
+    from buyers.models import GroupInvitation, GroupMembership
 
-    GroupMembership.objects.filter(group__name="Inviting buyer", organization=cast.buyer_org).update(status="invited")
+    GroupMembership.objects.filter(group__name="Inviting buyer", organization=cast.buyer_org).delete()
+    GroupInvitation.objects.filter(group__name="Inviting buyer").update(status="pending")
+
+
+def _sent_invitation(cast: Cast) -> dict[str, Any]:
+    from buyers.models import GroupInvitation
+
+    group = _group(cast.buyer_org, "With an invitation")
+    row = GroupInvitation.objects.create(group=group, email="someone@example.test")
+    return {"pk": group.pk, "invitation_pk": row.pk}
+
+
+def _reopen_invitation(cast: Cast) -> None:
+    from buyers.models import GroupInvitation
+
+    GroupInvitation.objects.filter(group__name="With an invitation").update(status="pending")
 
 
 def _rejoin(cast: Cast) -> None:
@@ -165,6 +180,9 @@ BUYERS_TABLE: dict[str, Entry] = {
     "buyers:group_member_decline": Entry(OWNER_ONLY, kwargs=_request_row, method="POST", setup=_reset("requested")),
     "buyers:group_member_remove": Entry(OWNER_ONLY, kwargs=_request_row, method="POST", setup=_reset("active")),
     "buyers:group_leave": Entry(OWNER_ONLY, kwargs=_joined_group, method="POST", setup=_rejoin),
+    "buyers:group_invitation_cancel": Entry(
+        OWNER_ONLY, kwargs=_sent_invitation, method="POST", setup=_reopen_invitation
+    ),
     "buyers:group_invitation_accept": Entry(OWNER_ONLY, kwargs=_invitation, method="POST", setup=_reinvite),
     "buyers:group_invitation_decline": Entry(OWNER_ONLY, kwargs=_invitation, method="POST", setup=_reinvite),
 }
