@@ -274,6 +274,8 @@ PROGRESS_EVERY = 100_000
 
 def _utc_month(value: str) -> date:
     """The UTC month of a timestamp from the file (the database checks the value itself)."""
+    if not _timestamp_shaped(value):
+        raise _NeedsStaging(value)
     parsed = _parse_timestamp(value.strip())
     if parsed is None:
         raise _NeedsStaging(value)
@@ -292,18 +294,6 @@ def _timestamp_shaped(value: str) -> bool:
     return len(value) >= 10 and value[4] == "-" and value[7] == "-"
 
 
-def _month_cache_key(start: str) -> str:
-    """Timestamps in UTC share their month with their first seven characters; others stand for themselves."""
-    if (
-        len(start) >= 10
-        and start[4] == "-"
-        and start[7] == "-"
-        and (start[-1] == "Z" or start.endswith("+00:00") or ("+" not in start and start.count("-") == 2))
-    ):
-        return start[:7]
-    return start
-
-
 def _copy_direct(usage_import: UsageImport, text: str, header: list[str]) -> ImportResult:
     """Fast path: stream the rows straight into the usage table with one COPY.
 
@@ -318,21 +308,23 @@ def _copy_direct(usage_import: UsageImport, text: str, header: list[str]) -> Imp
     columns = [TABLE_COLUMN.get(header[i], header[i]) for i in kept]
     missing = [c for c in TEXT_NOT_NULL if c not in columns]
     pick = operator.itemgetter(*kept)
-    request_at = position["request"]
-    unit_at = position["unit"]
+    # The columns that choose a contract line, in file order; expanded to a full Key only on a cache miss.
+    key_names = ("request", "service_type", "unit", "end_customer", "site")
+    key_at = [position[name] for name in key_names if name in position]
+    key_of = operator.itemgetter(*key_at)
     start_at = position["interval_start"]
     end_at = position["interval_end"]
     quantity_at = position["quantity"]
     # PostgreSQL reads NaN, Infinity, 1e3 and "now" as values; the bill may not, so the rows are checked here.
     quantity_ok = _number_matcher("quantity")
     decimals_ok = [(position[c], _number_matcher(c)) for c in DECIMALS if c in position]
-    service_at = position.get("service_type")
-    customer_at = position.get("end_customer")
-    site_at = position.get("site")
     width = len(header)
     pad = "," * len(missing)
     fixed = f"{usage_import.carrier_id},{usage_import.pk},{usage_import.source}"
-    suffixes: dict[tuple[Key, str], tuple[str, bool]] = {}
+    # Caches: a timestamp string's UTC month, end timestamps already seen, a (line key, month)'s derived columns.
+    months: dict[str, date] = {}
+    ends: set[str] = set()
+    suffixes: dict[tuple[Any, date], tuple[str, bool]] = {}
     result = ImportResult()
     copy_sql = (
         f"COPY {UsageRecord._meta.db_table} ({', '.join(columns + missing + DERIVED)}) FROM STDIN"
@@ -342,48 +334,51 @@ def _copy_direct(usage_import: UsageImport, text: str, header: list[str]) -> Imp
     _progress(usage_import.pk, "importing", 0, len(lines) - 1)
     with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
         batch: list[str] = []
+        append = batch.append
         for number, line in enumerate(lines[1:], start=2):
             if not line or line.isspace():
                 continue
             if '"' in line:
                 raise _NeedsStaging(number)
             fields = line.split(",")
-            if len(fields) != width:
+            if len(fields) != width or quantity_ok(fields[quantity_at]) is None:
                 raise _NeedsStaging(number)
-            key = (
-                fields[request_at],
-                fields[service_at] if service_at is not None else "",
-                fields[unit_at],
-                fields[customer_at] if customer_at is not None else "",
-                fields[site_at] if site_at is not None else "",
-            )
             start = fields[start_at]
-            if (
-                quantity_ok(fields[quantity_at]) is None
-                or not _timestamp_shaped(start)
-                or not _timestamp_shaped(fields[end_at])
-                or any(fields[at] and ok(fields[at]) is None for at, ok in decimals_ok)
-            ):
+            month = months.get(start)
+            if month is None:
+                if len(months) > 100_000:
+                    months.clear()
+                month = months[start] = _utc_month(start)
+            end = fields[end_at]
+            if end not in ends:
+                if not _timestamp_shaped(end):
+                    raise _NeedsStaging(number)
+                if len(ends) > 100_000:
+                    ends.clear()
+                ends.add(end)
+            if decimals_ok and any(fields[at] and ok(fields[at]) is None for at, ok in decimals_ok):
                 raise _NeedsStaging(number)
-            month_key = (key, _month_cache_key(start))
-            found = suffixes.get(month_key)
+            line_key = key_of(fields)
+            found = suffixes.get((line_key, month))
             if found is None:
-                resolved = resolver(key)
+                named = dict(zip(key_names, [""] * 5, strict=True))
+                named.update(zip((n for n in key_names if n in position), [fields[at] for at in key_at], strict=True))
+                resolved = resolver(tuple(named.values()))  # type: ignore[arg-type]
                 if not isinstance(resolved, Resolved):
                     raise _NeedsStaging(number)
-                period, adjustment = bill_period_for(_utc_month(start), finalized)
-                found = suffixes[month_key] = (
+                period, adjustment = bill_period_for(month, finalized)
+                found = suffixes[(line_key, month)] = (
                     f"{pad},{fixed},{resolved.contract_id},{resolved.rate_line_id},{resolved.buyer_id},"
                     f"{resolved.end_customer_id or ''},{period.isoformat()},{'t' if adjustment else 'f'}\n",
                     adjustment,
                 )
             values = pick(fields)
-            batch.append((values if isinstance(values, str) else ",".join(values)) + found[0])
+            append((values if isinstance(values, str) else ",".join(values)) + found[0])
             result.adjustments += found[1]
             if len(batch) == 10_000:
                 copy.write("".join(batch))
                 result.total += len(batch)
-                batch = []
+                batch.clear()
                 if result.total % PROGRESS_EVERY == 0:
                     _progress(usage_import.pk, "importing", result.total, len(lines) - 1)
         if batch:
