@@ -95,6 +95,14 @@ def resolve_key(
     return resolve_keys(carrier_id, {key})[key]
 
 
+@dataclass(frozen=True, slots=True)
+class ContractRef:
+    pk: int
+    number: str
+    buyer_id: int
+    end_customer_id: int | None
+
+
 class KeyResolver:
     """Resolves (request, service type, unit, end customer, site) keys to contracts in memory.
 
@@ -105,15 +113,18 @@ class KeyResolver:
     def __init__(self, carrier_id: int, requests: set[str] | None = None) -> None:
         from buyers.models import EndCustomer
 
-        contracts = Contract.objects.filter(carrier_id=carrier_id).select_related("rfq")
+        contracts = Contract.objects.filter(carrier_id=carrier_id)
         if requests is not None:
             contracts = contracts.filter(models.Q(number__in=requests) | models.Q(rfq__reference__in=requests))
-        self.by_number: dict[str, list[Contract]] = {}
-        self.by_reference: dict[str, list[Contract]] = {}
-        for contract in contracts:
-            self.by_number.setdefault(contract.number, []).append(contract)
-            if contract.rfq is not None:
-                self.by_reference.setdefault(contract.rfq.reference, []).append(contract)
+        self.by_number: dict[str, list[ContractRef]] = {}
+        self.by_reference: dict[str, list[ContractRef]] = {}
+        for pk, number, reference, buyer_id, end_customer_id in contracts.values_list(
+            "pk", "number", "rfq__reference", "buyer_id", "end_customer_id"
+        ):
+            contract = ContractRef(pk, number, buyer_id, end_customer_id)
+            self.by_number.setdefault(number, []).append(contract)
+            if reference is not None:
+                self.by_reference.setdefault(reference, []).append(contract)
         found = {c.pk: c for group in (*self.by_number.values(), *self.by_reference.values()) for c in group}
         self.lines: dict[int, list[tuple[int, str, str, str]]] = {}
         for line_id, contract_id, unit, code, site in (
