@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import threading
 from datetime import date
@@ -185,3 +186,6 @@ def test_invoice_pdf_text_carries_the_totals(billing_world, django_capture_on_co
     assert f"{invoice.total} GBP" in text
     assert "Acme Test Logistics" in text and "Leased line at Leeds office" in text
     assert "90.00" in text  # the tiered usage line
+    # Unit prices keep their own digits and at least cents: the rate 0.02 and the 310.00 monthly charge.
+    assert re.search(r"\b0\.02\s", text) and "0.020000" not in text
+    assert "310.00" in text
