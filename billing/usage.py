@@ -87,14 +87,6 @@ def _error(line: int, column: str, message: str) -> dict[str, Any]:
 Key = tuple[str, str, str, str, str]  # request, service type, unit, end customer, site
 
 
-def resolve_key(
-    carrier_id: int, request: str, service_type: str, unit: str, end_customer: str, site: str = ""
-) -> Resolved | str:
-    """Find the contract and rate line a record belongs to, or say why not."""
-    key = (request, service_type, unit, end_customer, site)
-    return resolve_keys(carrier_id, {key})[key]
-
-
 @dataclass(frozen=True, slots=True)
 class ContractRef:
     pk: int
