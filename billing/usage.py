@@ -341,7 +341,8 @@ def _copy_direct(usage_import: UsageImport, text: str, header: list[str]) -> Imp
         for number, line in enumerate(lines[1:], start=2):
             if not line or line.isspace():
                 continue
-            if '"' in line:
+            if '"' in line or "\t" in line or ", " in line or " ," in line or line[0] == " " or line[-1] == " ":
+                # Quotes need a CSV reader, and values with spaces around them are trimmed on the staging path.
                 raise _NeedsStaging(number)
             fields = line.split(",")
             if len(fields) != width or quantity_ok(fields[quantity_at]) is None:
@@ -473,6 +474,15 @@ def _optional_number(column: str) -> str:
     )
 
 
+def _trim(value: str) -> str:
+    # Spaces and tabs, what Python's strip() removes from a CSV value in practice.
+    return f"btrim({value}, E' \\t')"
+
+
+SERVICE_TYPE = _trim("coalesce(s.service_type, '')")
+EQUIPMENT_ID = _trim("coalesce(s.equipment_id, '')")
+
+
 def _insert(cursor: Any, usage_import: UsageImport, result: ImportResult) -> None:
     """Move the staging rows into the usage table in one statement; raises on the first bad row."""
     cursor.execute(
@@ -493,16 +503,17 @@ def _insert(cursor: Any, usage_import: UsageImport, result: ImportResult) -> Non
         " usage_import_id, source, interval_start, interval_end, quantity, unit, service_type_code,"
         " min_bandwidth_mbps, max_bandwidth_mbps, volume_bytes, latency_ms, jitter_ms, packet_loss_pct,"
         " asr_pct, equipment_id, bill_period, is_adjustment)"
-        " SELECT %s, s.record_id, k.contract_id, k.rate_line_id, k.buyer_id, k.end_customer_id, %s, %s,"
+        # Text values are trimmed of surrounding blanks, as the Python path does: " r1" and "r1" are one record.
+        f" SELECT %s, {_trim('s.record_id')}, k.contract_id, k.rate_line_id, k.buyer_id, k.end_customer_id, %s, %s,"
         " CASE WHEN btrim(s.interval_start) LIKE %s THEN s.interval_start::timestamptz END,"
         " CASE WHEN btrim(s.interval_end) LIKE %s THEN s.interval_end::timestamptz END,"
         # NaN and Infinity are numbers to PostgreSQL but not to a bill: anything but digits is refused.
-        f" CASE WHEN btrim(s.quantity) ~ '{NUMBER_RE}' THEN s.quantity::numeric END, s.unit,"
-        f" coalesce(s.service_type, ''), {_optional_number('min_bandwidth_mbps')},"
+        f" CASE WHEN btrim(s.quantity) ~ '{NUMBER_RE}' THEN s.quantity::numeric END, {_trim('s.unit')},"
+        f" {SERVICE_TYPE}, {_optional_number('min_bandwidth_mbps')},"
         f" {_optional_number('max_bandwidth_mbps')}, nullif(s.volume_bytes, '')::bigint,"
         f" {_optional_number('latency_ms')}, {_optional_number('jitter_ms')},"
         f" {_optional_number('packet_loss_pct')}, {_optional_number('asr_pct')},"
-        " coalesce(s.equipment_id, ''), m.bill_period, coalesce(m.is_adjustment, false)"
+        f" {EQUIPMENT_ID}, m.bill_period, coalesce(m.is_adjustment, false)"
         " FROM usage_staging s"
         " JOIN usage_keys k ON k.request = coalesce(s.request, '')"
         " AND k.service_type = coalesce(s.service_type, '') AND k.unit = coalesce(s.unit, '')"

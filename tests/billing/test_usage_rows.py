@@ -40,3 +40,12 @@ def test_blank_lines_spaces_and_backslashes_are_fine_and_duplicates_still_count(
     result = upload(billing_world, (HEADER + body).encode())
     assert (result.status, result.inserted, result.duplicates) == (UsageImport.Status.DONE, 2, 1), result.errors
     assert sorted(UsageRecord.objects.values_list("record_id", flat=True)) == ["a", "b\\1"]
+
+
+def test_values_are_trimmed_so_a_record_padded_with_spaces_is_the_same_record(billing_world) -> None:  # type: ignore[no-untyped-def]
+    first = upload(billing_world, (HEADER + f"r1,{GOOD},5,GB\n").encode())
+    assert first.status == UsageImport.Status.DONE, first.errors
+    padded = f" r1 ,{GOOD},5, GB \n\tr2\t,{GOOD},6,GB\n"
+    result = upload(billing_world, (HEADER + padded).encode())
+    assert (result.status, result.inserted, result.duplicates) == (UsageImport.Status.DONE, 1, 1), result.errors
+    assert sorted(UsageRecord.objects.values_list("record_id", "unit")) == [("r1", "GB"), ("r2", "GB")]
