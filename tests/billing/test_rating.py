@@ -219,9 +219,9 @@ def world_award(world, django_capture_on_commit_callbacks):  # type: ignore[no-u
     from rfq import services as rfq_services
     from tests.rfq import builders
 
-    rfq = builders.published(world.buyer_owner, world.buyer_org, world.sites)
-    bid = builders.bid(world.seller_sales, rfq, world.carrier_org)
-    builders.open_now(rfq)
+    rfq = builders.published(world.buyer_owner, sites=world.sites)
+    bid = builders.bid(rfq, world.seller_sales)
+    builders.past_deadline(rfq)
     rfq_services.rfq_select(actor=world.buyer_owner, rfq=rfq, choices={bl.rfq_line_id: bl.pk for bl in bid.lines.all()})
     with django_capture_on_commit_callbacks(execute=True):
         (award,) = rfq_services.award_accept_terms(
@@ -259,9 +259,9 @@ def test_a_resellers_award_gives_a_contract_per_end_customer(world, django_captu
     head_office.end_customer, depot.end_customer = taxis, dental
     head_office.save()
     depot.save()
-    rfq = builders.published(world.buyer_owner, world.buyer_org, world.sites)
-    bid = builders.bid(world.seller_sales, rfq, world.carrier_org)
-    builders.open_now(rfq)
+    rfq = builders.published(world.buyer_owner, sites=world.sites)
+    bid = builders.bid(rfq, world.seller_sales)
+    builders.past_deadline(rfq)
     rfq_services.rfq_select(actor=world.buyer_owner, rfq=rfq, choices={bl.rfq_line_id: bl.pk for bl in bid.lines.all()})
     with django_capture_on_commit_callbacks(execute=True):
         (award,) = rfq_services.award_accept_terms(

@@ -38,10 +38,10 @@ def test_winner_sees_the_buyer_and_loser_does_not(live_server, page, shot) -> No
         builders.site(cast.buyer_org, "Head office", postcode="LS1 4AP"),
         builders.site(cast.buyer_org, "Depot", postcode="LS9 8AA"),
     ]
-    rfq = builders.published(cast.buyer_owner, cast.buyer_org, sites)
-    winner = builders.bid(cast.seller_sales, rfq, cast.carrier_org, monthly="250.00")
-    builders.bid(cast.other_seller, rfq, cast.other_carrier_org, monthly="260.00")
-    builders.open_now(rfq)
+    rfq = builders.published(cast.buyer_owner, sites=sites)
+    winner = builders.bid(rfq, cast.seller_sales, monthly="250.00")
+    builders.bid(rfq, cast.other_seller, monthly="260.00")
+    builders.past_deadline(rfq)
     services.rfq_select(actor=cast.buyer_owner, rfq=rfq, choices={bl.rfq_line_id: bl.pk for bl in winner.lines.all()})
     services.award_accept_terms(actor=cast.buyer_owner, rfq=rfq, organization=cast.buyer_org, terms=terms_current())
 
@@ -78,8 +78,8 @@ def test_group_request_members_confirm_compare_and_each_accept(live_server, page
         builders.site(cast.other_buyer_org, "Member clinic", postcode="LS2 7AB"),
         builders.site(cast.other_buyer_org, "Member annex", postcode="LS2 7AC"),
     ]
-    rfq = builders.draft(
-        cast.buyer_owner, cast.buyer_org, lead_sites + member_sites, group=group, title="Group broadband 2027"
+    rfq = builders.scheduled(
+        cast.buyer_owner, sites=lead_sites + member_sites, group=group, title="Group broadband 2027"
     )
     base = live_server.url
 
@@ -97,15 +97,15 @@ def test_group_request_members_confirm_compare_and_each_accept(live_server, page
     services.rfq_publish(actor=cast.buyer_owner, rfq=rfq)
     rfq.refresh_from_db()
     assert rfq.status == Rfq.Status.OPEN and rfq.invitations.count() == 2
-    builders.bid(cast.seller_sales, rfq, cast.carrier_org, monthly="120.00")
-    builders.bid(cast.other_seller, rfq, cast.other_carrier_org, monthly="135.00")
+    builders.bid(rfq, cast.seller_sales, monthly="120.00")
+    builders.bid(rfq, cast.other_seller, monthly="135.00")
     sign_in(page, base, cast.seller_sales.email, PASSWORD)
     page.goto(f"{base}/rfq/seller/{rfq.pk}/")
     expect(page.get_by_text(f"Buyer group {group.reference}").first).to_be_visible()
     assert cast.buyer_org.name not in page.content() and cast.other_buyer_org.name not in page.content()
     shot("rfq-group-02-carrier-sees-group-alias")
     _sign_out(page, cast.seller_sales.email)
-    builders.open_now(rfq)
+    builders.past_deadline(rfq)
 
     # The lead compares and chooses one carrier for the whole request, then accepts for its own site.
     sign_in(page, base, cast.buyer_owner.email, PASSWORD)

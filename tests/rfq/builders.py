@@ -1,23 +1,73 @@
-"""Build requests, criteria and bids through the real services, for the RFQ tests."""
+"""Build RFQ test worlds through the real services, the way buyers and carriers make them: one function per concept.
+
+Every identifying field a built request carries (site names, streets and contacts, the purchase order number, the
+prior bill's file name) holds a unique marker from MARKERS, and seed_identity() marks the buyer organisation and its
+owner the same way, so any test can search a page, an e-mail or a PDF for the buyer's identity.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from buyers.models import BuyerProfile, Site
-from marketplace.models import Organization, ServiceType, User
+from buyers.models import BuyerProfile, BuyingGroup, Site
+from marketplace.models import Organization, ServiceType, TermsDocument, User
 from rfq import services
-from rfq.models import Bid, Rfq, RfqInvitation
+from rfq.models import Bid, Rfq, RfqInvitation, RfqLine
 from sellers.models import CriteriaIndustry, CriteriaRegion, CriteriaSet
+from tests.conftest import Cast
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+# Unique strings seeded in every field that identifies the buyer; none may reach a carrier before award.
+MARKERS = {
+    "org_name": "Zqx Orgname Holdings",
+    "trading_name": "Zqx Tradingname",
+    "org_street": "17 Zqxorgstreet Lane",
+    "org_phone": "+44 7700 900417",
+    "org_email": "zqx-orgmail@zqx-buyer.test",
+    "owner_first": "Zqxownerfirst",
+    "owner_last": "Zqxownerlast",
+    "owner_email": "zqx-owner@zqx-buyer.test",
+    "site_a_name": "Zqx Sitename Alpha",
+    "site_b_name": "Zqx Sitename Beta",
+    "site_a_street": "3 Zqxsitestreet Alpha Road",
+    "site_b_street": "9 Zqxsitestreet Beta Road",
+    "site_contact_name": "Zqxonsite Person",
+    "site_contact_phone": "+44 7700 900991",
+    "site_contact_email": "zqx-onsite@zqx-buyer.test",
+    "po_number": "ZQX-PO-77123",
+}
+
+
+# --- organisations, sites, criteria, terms ---------------------------------------------------------------------
+
+
+def seed_identity(cast: Cast) -> None:
+    """Give the buyer organisation and its owner identifying values that are easy to search for."""
+    Organization.objects.filter(pk=cast.buyer_org.pk).update(
+        name=MARKERS["org_name"],
+        trading_name=MARKERS["trading_name"],
+        street=MARKERS["org_street"],
+        phone=MARKERS["org_phone"],
+        contact_email=MARKERS["org_email"],
+    )
+    cast.buyer_org.refresh_from_db()
+    User.objects.filter(pk=cast.buyer_owner.pk).update(
+        first_name=MARKERS["owner_first"], last_name=MARKERS["owner_last"], email=MARKERS["owner_email"]
+    )
+    cast.buyer_owner.refresh_from_db()
 
 
 def profile(org: Organization, **fields: Any) -> BuyerProfile:
-    defaults = {"industry": "logistics", "employee_band": "50-249", "site_precision": "postcode"}
-    defaults.update(fields)
+    """Set the buyer's profile: a logistics firm of 50-249 people showing carriers its postcodes, unless told."""
+    defaults = {"industry": "logistics", "employee_band": "50-249", "site_precision": "postcode", **fields}
     obj, _ = BuyerProfile.objects.update_or_create(organization=org, defaults=defaults)
     return obj
 
@@ -26,22 +76,57 @@ def site(
     org: Organization,
     name: str,
     *,
-    postcode: str = "LS1 4AP",
-    region: str = "West Yorkshire",
+    street: str | None = None,
     city: str = "Leeds",
+    region: str = "West Yorkshire",
+    postcode: str = "LS1 4AP",
     country: str = "GB",
-    **extra: Any,
+    **fields: Any,
 ) -> Site:
-    return Site.objects.create(
+    """The organisation's site of that name, created in Leeds if it has none yet."""
+    obj, _ = Site.objects.get_or_create(
         organization=org,
         name=name,
-        street=extra.pop("street", f"{name} Street 1"),
-        city=city,
-        region=region,
-        postcode=postcode,
-        country=country,
-        **extra,
+        defaults={
+            "street": street if street is not None else f"{name} Street 1",
+            "city": city,
+            "region": region,
+            "postcode": postcode,
+            "country": country,
+            **fields,
+        },
     )
+    return obj
+
+
+def marked_sites(org: Organization) -> list[Site]:
+    """Two sites, in Leeds and in Manchester, whose names, streets and on-site contact are markers."""
+    contact = {
+        "contact_name": MARKERS["site_contact_name"],
+        "contact_phone": MARKERS["site_contact_phone"],
+        "contact_email": MARKERS["site_contact_email"],
+    }
+    return [
+        site(org, MARKERS["site_a_name"], street=MARKERS["site_a_street"], **contact),
+        site(
+            org,
+            MARKERS["site_b_name"],
+            street=MARKERS["site_b_street"],
+            city="Manchester",
+            region="Greater Manchester",
+            postcode="M1 2AB",
+            **contact,
+        ),
+    ]
+
+
+def buying_group(lead: Organization, *members: Organization, **fields: Any) -> BuyingGroup:
+    """A buying group led by lead, every organisation an active member."""
+    defaults = {"name": "High Street", "region": "North", "contact_name": "L", "contact_email": "l@x.test"}
+    group = BuyingGroup.objects.create(lead=lead, join_code_hash="x", **{**defaults, **fields})
+    for org in (lead, *members):
+        group.memberships.create(organization=org, status="active")
+    return group
 
 
 def criteria(
@@ -53,6 +138,7 @@ def criteria(
     industries: tuple[str, ...] = (),
     **fields: Any,
 ) -> CriteriaSet:
+    """A carrier's matching criteria; with no services, regions or industries it matches everything."""
     cs = CriteriaSet.objects.create(organization=carrier, name=name, **fields)
     if service_codes:
         cs.service_types.set(ServiceType.objects.filter(code__in=service_codes))
@@ -63,75 +149,131 @@ def criteria(
     return cs
 
 
+def service_type(code: str) -> ServiceType:
+    return ServiceType.objects.get(code=code)
+
+
+def terms() -> TermsDocument:
+    """The marketplace terms, version 1."""
+    doc, _ = TermsDocument.objects.get_or_create(
+        version=1, defaults={"title": "Marketplace terms", "body": "Be fair.", "published_at": timezone.now()}
+    )
+    return doc
+
+
+# --- requests ----------------------------------------------------------------------------------------------------
+
+
+def _features(code: str) -> dict[str, Any]:
+    if code.startswith("internet"):
+        return {"bandwidth_mbps": 500, "sla": "99.9%", "redundancy": True}
+    return {"handsets": 25}
+
+
 def draft(
-    actor: User,
-    buyer: Organization,
-    sites: list[Site],
+    owner: User,
     *,
-    services_per_site: tuple[str, ...] = ("internet-dedicated",),
-    spend: Decimal | None = Decimal("400.00"),
-    hours: int = 48,
-    term: int = 24,
-    visibility: str = Rfq.Visibility.OPEN,
-    listed: list[Organization] | None = None,
-    group: Any = None,
     title: str = "Connect our sites",
+    sites: list[Site] | None = None,
+    group: BuyingGroup | None = None,
+    services_per_site: tuple[str, ...] = ("internet-dedicated",),
+    features: dict[str, Any] | None = None,
+    spend: str | None = "400.00",
+    volume: str = "",
+    po_number: str = MARKERS["po_number"],
+    prior_bill: bool = False,
 ) -> Rfq:
-    rfq = services.rfq_create_draft(actor=actor, buyer=buyer, title=title, group=group)
-    rfq = services.rfq_set_sites(actor=actor, rfq=rfq, sites=sites)
-    lines = []
-    for rfq_site in rfq.rfq_sites.all():
-        for code in services_per_site:
-            lines.append(
-                {
-                    "rfq_site": rfq_site,
-                    "service_type": ServiceType.objects.get(code=code),
-                    "quantity": 1,
-                    "features": {"bandwidth_mbps": 100, "sla": "99.9%"},
-                }
-            )
-    rfq = services.rfq_set_lines(actor=actor, rfq=rfq, lines=lines)
+    """A draft of the owner's organisation filled up to the visibility step: sites, a line per service per site,
+    billing and prior usage. Sites default to the marked ones; features to what the service asks for."""
+    buyer = owner.membership.organization  # type: ignore[attr-defined]
+    if not BuyerProfile.objects.filter(organization=buyer).exists():
+        profile(buyer)
+    rfq = services.rfq_create_draft(actor=owner, buyer=buyer, title=title, group=group)
+    rfq = services.rfq_set_sites(actor=owner, rfq=rfq, sites=sites if sites is not None else marked_sites(buyer))
+    lines = [
+        {
+            "rfq_site": rfq_site,
+            "service_type": service_type(code),
+            "quantity": 1,
+            "features": features if features is not None else _features(code),
+        }
+        for rfq_site in rfq.rfq_sites.order_by("site__name")
+        for code in services_per_site
+    ]
+    rfq = services.rfq_set_lines(actor=owner, rfq=rfq, lines=lines)
+    services.rfq_set_billing(actor=owner, rfq=rfq, po_number=po_number)
     if spend is not None:
         services.rfq_set_usage(
-            actor=actor,
+            actor=owner,
             rfq=rfq,
             usage={
-                line.pk: {"current_carrier": "OldTel", "prior_monthly_spend": spend, "prior_volume": "n/a"}
+                line.pk: {"current_carrier": "OldTel", "prior_monthly_spend": Decimal(spend), "prior_volume": volume}
                 for line in rfq.lines.all()
             },
         )
-    services.rfq_set_visibility(actor=actor, rfq=rfq, visibility=visibility, carriers=listed or [])
+    if prior_bill:
+        upload = SimpleUploadedFile(f"{MARKERS['org_name']} bill.pdf", PDF, content_type="application/pdf")
+        services.prior_bill_add(actor=owner, rfq=rfq, file=upload)
+    rfq.refresh_from_db()
+    return rfq
+
+
+def scheduled(
+    owner: User,
+    carriers: list[Organization] | None = None,
+    *,
+    visibility: str | None = None,
+    site_precision: str | None = None,
+    hours: int = 72,
+    term: int = 24,
+    desired_start: date | None = None,
+    **draft_fields: Any,
+) -> Rfq:
+    """A draft ready to publish: listed to the carriers (open to every matching carrier if none are given), bids
+    due in `hours`, the decision two weeks later."""
+    rfq = draft(owner, **draft_fields)
+    if visibility is None:
+        visibility = Rfq.Visibility.LISTED_ACCESS if carriers else Rfq.Visibility.OPEN
+    services.rfq_set_visibility(
+        actor=owner, rfq=rfq, visibility=visibility, carriers=carriers or [], site_precision=site_precision
+    )
     now = timezone.now()
     services.rfq_set_schedule(
-        actor=actor,
+        actor=owner,
         rfq=rfq,
         bid_deadline=now + timedelta(hours=hours),
         decision_deadline=now + timedelta(hours=hours + 24 * 14),
-        desired_start=None,
+        desired_start=desired_start,
         term_months=term,
     )
     rfq.refresh_from_db()
     return rfq
 
 
-def published(actor: User, buyer: Organization, sites: list[Site], **kwargs: Any) -> Rfq:
-    rfq = draft(actor, buyer, sites, **kwargs)
-    services.rfq_publish(actor=actor, rfq=rfq)
+def published(owner: User, carriers: list[Organization] | None = None, **fields: Any) -> Rfq:
+    """A published request of the owner's organisation (see scheduled() for the choices)."""
+    rfq = services.rfq_publish(actor=owner, rfq=scheduled(owner, carriers, **fields))
     rfq.refresh_from_db()
     return rfq
 
 
+def invitation(rfq: Rfq, carrier: Organization) -> RfqInvitation:
+    return RfqInvitation.objects.select_related("rfq").get(rfq=rfq, carrier=carrier)
+
+
 def bid(
-    actor: User,
     rfq: Rfq,
-    carrier: Organization,
+    seller: User,
     *,
     monthly: str = "300.00",
     one_time: str = "500.00",
-    skip: int = 0,
+    unpriced: Iterable[RfqLine] = (),
     submit: bool = True,
 ) -> Bid:
-    invitation = RfqInvitation.objects.get(rfq=rfq, carrier=carrier)
+    """The seller's carrier's bid, pricing every line (but the unpriced ones) for the request's term and meeting every
+    feature asked for; submitted unless told otherwise (a second call revises it)."""
+    carrier = seller.membership.organization  # type: ignore[attr-defined]
+    skipped = {line.pk for line in unpriced}
     lines = [
         {
             "rfq_line": line,
@@ -139,20 +281,65 @@ def bid(
             "one_time_charge": Decimal(one_time),
             "term_months": rfq.term_months,
             "install_days": 30,
-            "compliance": {"sla": True},
+            "compliance": dict.fromkeys(line.features, True),
         }
-        for line in list(rfq.lines.order_by("pk"))[skip:]
+        for line in rfq.lines.order_by("pk")
+        if line.pk not in skipped
     ]
-    b = services.bid_save_draft(actor=actor, invitation=invitation, lines=lines)
+    saved = services.bid_save_draft(actor=seller, invitation=invitation(rfq, carrier), lines=lines)
     if submit:
-        services.bid_submit(actor=actor, bid=b)
-    b.refresh_from_db()
-    return b
+        services.bid_submit(actor=seller, bid=saved)
+    saved.refresh_from_db()
+    return saved
 
 
-def open_now(rfq: Rfq) -> Rfq:
-    """Move the deadline into the past and open the bids, as the beat task would."""
-    Rfq.objects.filter(pk=rfq.pk).update(bid_deadline=timezone.now() - timedelta(seconds=1))
-    services.rfq_open_bids(rfq_id=rfq.pk)
+def bid_post(rfq: Rfq, *, monthly: str = "300.00", action: str = "submit", **overrides: Any) -> dict[str, Any]:
+    """POST data for the carrier's bid form, pricing every line."""
+    data: dict[str, Any] = {"action": action, "notes": "Fibre on our own network."}
+    for line in rfq.lines.all():
+        p = f"line-{line.pk}-"
+        data.update(
+            {
+                p + "monthly_charge": monthly,
+                p + "one_time_charge": "950.00",
+                p + "usage_rate": "",
+                p + "usage_unit": "",
+                p + "term_months": "24",
+                p + "install_days": "30",
+                p + "notes": "",
+                p + "comply_bandwidth_mbps": "on",
+                p + "comply_sla": "on",
+            }
+        )
+    data.update(overrides)
+    return data
+
+
+def past_deadline(rfq: Rfq, *, open_bids: bool = True) -> Rfq:
+    """Move the bid deadline a minute into the past, as if time passed, and open the bids as the beat task would."""
+    Rfq.objects.filter(pk=rfq.pk).update(bid_deadline=timezone.now() - timedelta(minutes=1))
+    if open_bids:
+        services.rfq_open_bids(rfq_id=rfq.pk)
+    rfq.refresh_from_db()
+    return rfq
+
+
+def with_bids(cast: Cast) -> Rfq:
+    """A 12-month request of the cast's buyer for two sites at 100 a month each, bids open: carrier_org priced both
+    lines at 80 a month, the other carrier the first site only at 70; 50 one-time each."""
+    rfq = published(cast.buyer_owner, [cast.carrier_org, cast.other_carrier_org], spend="100.00", term=12)
+    bid(rfq, cast.seller_sales, monthly="80.00", one_time="50.00")
+    last = rfq.lines.order_by("rfq_site__site__name", "position").last()
+    bid(rfq, cast.other_seller, monthly="70.00", one_time="50.00", unpriced=[last] if last else [])
+    return past_deadline(rfq)
+
+
+def awarded(rfq: Rfq, *, winner: Organization) -> Rfq:
+    """Open the bids if need be, select the winner's bid for every line and accept the terms as the buyer."""
+    if rfq.status == Rfq.Status.OPEN:
+        rfq = past_deadline(rfq)
+    chosen = Bid.objects.get(rfq=rfq, carrier=winner)
+    services.rfq_select(actor=rfq.created_by, rfq=rfq, choices={bl.rfq_line_id: bl.pk for bl in chosen.lines.all()})
+    services.award_accept_terms(actor=rfq.created_by, rfq=rfq, organization=rfq.buyer, terms=terms())
     rfq.refresh_from_db()
     return rfq

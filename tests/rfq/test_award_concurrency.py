@@ -45,10 +45,10 @@ def _in_threads(count: int, work) -> tuple[list[object], list[Exception]]:  # ty
 def test_twenty_concurrent_selections_and_acceptances_award_once(world) -> None:  # type: ignore[no-untyped-def]
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: SQLite has no row locks and serialises writers differently")
-    rfq = builders.published(world.buyer_owner, world.buyer_org, world.sites)
-    first = builders.bid(world.seller_sales, rfq, world.carrier_org, monthly="250.00")
-    second = builders.bid(world.other_seller, rfq, world.other_carrier_org, monthly="240.00")
-    builders.open_now(rfq)
+    rfq = builders.published(world.buyer_owner, sites=world.sites)
+    first = builders.bid(rfq, world.seller_sales, monthly="250.00")
+    second = builders.bid(rfq, world.other_seller, monthly="240.00")
+    builders.past_deadline(rfq)
     bids = [first, second]
 
     def select(i: int) -> object:

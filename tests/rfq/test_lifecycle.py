@@ -27,7 +27,7 @@ def test_publishing_invites_only_matching_verified_carriers(world, django_captur
     builders.criteria(unverified, "Everything")
     builders.criteria(world.carrier_org, "Paused", is_paused=True)
     with django_capture_on_commit_callbacks(execute=True):
-        rfq = builders.published(world.buyer_owner, world.buyer_org, world.sites)
+        rfq = builders.published(world.buyer_owner, sites=world.sites)
     assert rfq.status == Rfq.Status.OPEN
     assert rfq.site_count == 3 and rfq.estimated_value == Decimal("400.00") * 3 * 24
     invited = set(rfq.invitations.values_list("carrier__name", flat=True))
@@ -39,20 +39,14 @@ def test_publishing_invites_only_matching_verified_carriers(world, django_captur
 
 
 def test_listed_request_reaches_only_the_listed_carriers(world) -> None:  # type: ignore[no-untyped-def]
-    rfq = builders.published(
-        world.buyer_owner,
-        world.buyer_org,
-        world.sites,
-        visibility=Rfq.Visibility.LISTED_ACCESS,
-        listed=[world.other_carrier_org],
-    )
+    rfq = builders.published(world.buyer_owner, [world.other_carrier_org], sites=world.sites)
     assert list(rfq.invitations.values_list("carrier_id", flat=True)) == [world.other_carrier_org.pk]
 
 
 def test_unverified_buyer_waits_and_goes_out_when_verified(world, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
     Organization.objects.filter(pk=world.buyer_org.pk).update(verification_status="pending")
     world.buyer_org.refresh_from_db()
-    rfq = builders.published(world.buyer_owner, world.buyer_org, world.sites)
+    rfq = builders.published(world.buyer_owner, sites=world.sites)
     assert rfq.status == Rfq.Status.AWAITING_VERIFICATION
     assert not rfq.invitations.exists()
     with django_capture_on_commit_callbacks(execute=True):
@@ -93,25 +87,25 @@ def test_draft_must_be_complete_and_deadlines_sane(world) -> None:  # type: igno
 
 
 def test_bids_are_sealed_by_the_clock(world) -> None:  # type: ignore[no-untyped-def]
-    rfq = builders.published(world.buyer_owner, world.buyer_org, world.sites)
+    rfq = builders.published(world.buyer_owner, sites=world.sites)
     deadline = rfq.bid_deadline
     with time_machine.travel(deadline - timedelta(seconds=1), tick=False):
-        b = builders.bid(world.seller_sales, rfq, world.carrier_org)
+        b = builders.bid(rfq, world.seller_sales)
         assert b.status == Bid.Status.SUBMITTED
         assert not rfq.bids_are_open and digests_for_rfq(rfq) == []
     with time_machine.travel(deadline + timedelta(seconds=1), tick=False):
         rfq.refresh_from_db()
         assert rfq.status == Rfq.Status.OPEN  # the closing task has not run
         with pytest.raises(DomainError, match="closed"):
-            builders.bid(world.other_seller, rfq, world.other_carrier_org)
+            builders.bid(rfq, world.other_seller)
         assert rfq.bids_are_open
         assert [d["digest"] for d in digests_for_rfq(rfq)] == [b.digest]
 
 
 def test_receipt_digest_matches_canonical_content_and_revisions_are_kept(world) -> None:  # type: ignore[no-untyped-def]
-    rfq = builders.published(world.buyer_owner, world.buyer_org, world.sites)
-    first = builders.bid(world.seller_sales, rfq, world.carrier_org, monthly="300.00")
-    second = builders.bid(world.seller_sales, rfq, world.carrier_org, monthly="280.00")
+    rfq = builders.published(world.buyer_owner, sites=world.sites)
+    first = builders.bid(rfq, world.seller_sales, monthly="300.00")
+    second = builders.bid(rfq, world.seller_sales, monthly="280.00")
     revisions = list(second.revisions.order_by("number"))
     assert [r.number for r in revisions] == [1, 2]
     assert revisions[0].digest == first.digest != second.digest == revisions[1].digest
@@ -121,8 +115,8 @@ def test_receipt_digest_matches_canonical_content_and_revisions_are_kept(world) 
 
 
 def test_addendum_moves_deadline_and_forces_reconfirmation(world) -> None:  # type: ignore[no-untyped-def]
-    rfq = builders.published(world.buyer_owner, world.buyer_org, world.sites)
-    b = builders.bid(world.seller_sales, rfq, world.carrier_org)
+    rfq = builders.published(world.buyer_owner, sites=world.sites)
+    b = builders.bid(rfq, world.seller_sales)
     with pytest.raises(DomainError, match="at least 48 hours"):
         services.addendum_create(
             actor=world.buyer_owner,
@@ -138,7 +132,7 @@ def test_addendum_moves_deadline_and_forces_reconfirmation(world) -> None:  # ty
     b.refresh_from_db()
     assert rfq.bid_deadline == new_deadline and rfq.decision_deadline > new_deadline
     assert b.needs_reconfirmation
-    builders.open_now(rfq)
+    builders.past_deadline(rfq)
     # A bid still waiting for re-confirmation cannot win.
     with pytest.raises(DomainError, match="valid, submitted bid"):
         services.rfq_select(actor=world.buyer_owner, rfq=rfq, choices={bl.rfq_line_id: bl.pk for bl in b.lines.all()})
@@ -147,7 +141,7 @@ def test_addendum_moves_deadline_and_forces_reconfirmation(world) -> None:  # ty
 def test_questions_answered_to_every_invited_carrier_without_the_asker(
     world, django_capture_on_commit_callbacks
 ) -> None:  # type: ignore[no-untyped-def]
-    rfq = builders.published(world.buyer_owner, world.buyer_org, world.sites)
+    rfq = builders.published(world.buyer_owner, sites=world.sites)
     invitation = RfqInvitation.objects.get(rfq=rfq, carrier=world.carrier_org)
     question = services.question_ask(actor=world.seller_sales, invitation=invitation, text="Is there a lift?")
     with django_capture_on_commit_callbacks(execute=True):
@@ -164,10 +158,10 @@ def test_questions_answered_to_every_invited_carrier_without_the_asker(
 
 
 def test_split_award_with_terms_notifies_winners_with_identity(world, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
-    rfq = builders.published(world.buyer_owner, world.buyer_org, world.sites)
-    cheap = builders.bid(world.seller_sales, rfq, world.carrier_org, monthly="250.00")
-    partial = builders.bid(world.other_seller, rfq, world.other_carrier_org, monthly="200.00", skip=1)
-    builders.open_now(rfq)
+    rfq = builders.published(world.buyer_owner, sites=world.sites)
+    cheap = builders.bid(rfq, world.seller_sales, monthly="250.00")
+    partial = builders.bid(rfq, world.other_seller, monthly="200.00", unpriced=rfq.lines.order_by("pk")[:1])
+    builders.past_deadline(rfq)
 
     comparison = comparison_for_rfq(rfq)
     totals = {t["bid"].pk: t for t in comparison.totals}
@@ -207,10 +201,10 @@ def test_split_award_with_terms_notifies_winners_with_identity(world, django_cap
 
 
 def test_loser_is_told_without_details(world, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
-    rfq = builders.published(world.buyer_owner, world.buyer_org, world.sites)
-    winner = builders.bid(world.seller_sales, rfq, world.carrier_org, monthly="250.00")
-    builders.bid(world.other_seller, rfq, world.other_carrier_org, monthly="260.00")
-    builders.open_now(rfq)
+    rfq = builders.published(world.buyer_owner, sites=world.sites)
+    winner = builders.bid(rfq, world.seller_sales, monthly="250.00")
+    builders.bid(rfq, world.other_seller, monthly="260.00")
+    builders.past_deadline(rfq)
     services.rfq_select(actor=world.buyer_owner, rfq=rfq, choices={bl.rfq_line_id: bl.pk for bl in winner.lines.all()})
     with django_capture_on_commit_callbacks(execute=True):
         services.award_accept_terms(
@@ -222,22 +216,22 @@ def test_loser_is_told_without_details(world, django_capture_on_commit_callbacks
 
 
 def test_expiry_cancel_and_suspend(world) -> None:  # type: ignore[no-untyped-def]
-    rfq = builders.published(world.buyer_owner, world.buyer_org, world.sites)
-    builders.open_now(rfq)
+    rfq = builders.published(world.buyer_owner, sites=world.sites)
+    builders.past_deadline(rfq)
     Rfq.objects.filter(pk=rfq.pk).update(decision_deadline=timezone.now() - timedelta(seconds=1))
     assert services.rfqs_due_for_expiry() == [rfq.pk]
     assert services.rfq_expire(rfq_id=rfq.pk) and not services.rfq_expire(rfq_id=rfq.pk)
     rfq.refresh_from_db()
     assert rfq.status == Rfq.Status.EXPIRED
 
-    second = builders.published(world.buyer_owner, world.buyer_org, world.sites[:1])
+    second = builders.published(world.buyer_owner, sites=world.sites[:1])
     with pytest.raises(DomainError, match="reason"):
         services.rfq_cancel(actor=world.buyer_owner, rfq=second, reason=" ")
     services.rfq_cancel(actor=world.buyer_owner, rfq=second, reason="Budget frozen")
     second.refresh_from_db()
     assert second.status == Rfq.Status.CANCELLED and second.closed_reason == "Budget frozen"
 
-    third = builders.published(world.buyer_owner, world.buyer_org, world.sites[:1])
+    third = builders.published(world.buyer_owner, sites=world.sites[:1])
     with pytest.raises(DomainError):
         services.rfq_suspend(actor=world.buyer_owner, rfq=third, reason="x")
     services.rfq_suspend(actor=world.moderator, rfq=third, reason="Duplicate of another request")
@@ -248,7 +242,7 @@ def test_expiry_cancel_and_suspend(world) -> None:  # type: ignore[no-untyped-de
 def test_deadline_tick_opens_reminds_and_is_idempotent(world) -> None:  # type: ignore[no-untyped-def]
     from rfq.tasks import rfq_deadlines_tick
 
-    rfq = builders.published(world.buyer_owner, world.buyer_org, world.sites)
+    rfq = builders.published(world.buyer_owner, sites=world.sites)
     with time_machine.travel(rfq.bid_deadline - timedelta(hours=20), tick=False):
         assert rfq_deadlines_tick() == {"opened": 0, "reminded": 1, "expired": 0}
         assert rfq_deadlines_tick()["reminded"] == 0
@@ -262,11 +256,7 @@ def test_deadline_tick_opens_reminds_and_is_idempotent(world) -> None:  # type: 
 def test_listed_and_sent_mails_an_anonymous_pdf_once(world, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
     with django_capture_on_commit_callbacks(execute=True):
         rfq = builders.published(
-            world.buyer_owner,
-            world.buyer_org,
-            world.sites,
-            visibility=Rfq.Visibility.LISTED_SENT,
-            listed=[world.carrier_org],
+            world.buyer_owner, [world.carrier_org], sites=world.sites, visibility=Rfq.Visibility.LISTED_SENT
         )
     with_pdf = [m for m in mail.outbox if m.attachments]
     assert {tuple(m.to) for m in with_pdf} == {(world.seller_admin.email,), (world.seller_sales.email,)}
@@ -279,7 +269,7 @@ def test_listed_and_sent_mails_an_anonymous_pdf_once(world, django_capture_on_co
 def test_buyer_chooses_site_precision_per_request(world) -> None:  # type: ignore[no-untyped-def]
     from rfq.selectors import rfq_seller_view
 
-    rfq = builders.draft(world.buyer_owner, world.buyer_org, world.sites[:1])
+    rfq = builders.scheduled(world.buyer_owner, sites=world.sites[:1])
     services.rfq_set_visibility(
         actor=world.buyer_owner, rfq=rfq, visibility=Rfq.Visibility.OPEN, carriers=[], site_precision="city"
     )
@@ -291,7 +281,7 @@ def test_buyer_chooses_site_precision_per_request(world) -> None:  # type: ignor
     with pytest.raises(DomainError, match="street address, postcode or city"):
         services.rfq_set_visibility(
             actor=world.buyer_owner,
-            rfq=builders.draft(world.buyer_owner, world.buyer_org, world.sites[:1]),
+            rfq=builders.draft(world.buyer_owner, sites=world.sites[:1]),
             visibility="open",
             carriers=[],
             site_precision="gps",
@@ -301,8 +291,8 @@ def test_buyer_chooses_site_precision_per_request(world) -> None:  # type: ignor
 def test_attachments_are_part_of_the_digest(world) -> None:  # type: ignore[no-untyped-def]
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    rfq = builders.published(world.buyer_owner, world.buyer_org, world.sites[:1])
-    b = builders.bid(world.seller_sales, rfq, world.carrier_org)
+    rfq = builders.published(world.buyer_owner, sites=world.sites[:1])
+    b = builders.bid(rfq, world.seller_sales)
     before = b.digest
     services.bid_attachment_add(
         actor=world.seller_sales, bid=b, file=SimpleUploadedFile("spec.pdf", b"%PDF-1.4\n%%EOF\n")

@@ -176,8 +176,8 @@ def test_sql_matches_the_plain_rule_both_ways(c, r, django_db_blocker) -> None: 
 def test_criteria_page_count_counts_open_requests_per_set(world) -> None:  # type: ignore[no-untyped-def]
     from tests.rfq import builders
 
-    builders.published(world.buyer_owner, world.buyer_org, world.sites)
-    builders.published(world.buyer_owner, world.buyer_org, world.sites[:1], services_per_site=("voice-sip-trunking",))
+    builders.published(world.buyer_owner, sites=world.sites)
+    builders.published(world.buyer_owner, sites=world.sites[:1], services_per_site=("voice-sip-trunking",))
     counts = matching.open_request_counts_by_criteria(world.carrier_org.pk)
     uk_data = CriteriaSet.objects.get(organization=world.carrier_org, name="UK data")
     assert counts == {uk_data.pk: 1}
@@ -189,6 +189,6 @@ def test_carrier_criteria_page_says_how_many_open_requests_each_set_matches(worl
 
     page = as_role("seller_sales").get("/seller/criteria/").content.decode()
     assert "Matches 0 open requests today." in page
-    builders.published(world.buyer_owner, world.buyer_org, world.sites)
+    builders.published(world.buyer_owner, sites=world.sites)
     page = as_role("seller_sales").get("/seller/criteria/").content.decode()
     assert "Matches 1 open request today." in page
