@@ -13,15 +13,15 @@ from rfq.models import Award, Rfq
 from tests.conftest import make_cast
 from tests.e2e.conftest import sign_in
 from tests.factories import PASSWORD
-from tests.rfq.buyer import builders
+from tests.rfq import builders
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_buyer_builds_publishes_compares_and_splits_the_award(live_server, page, shot) -> None:  # type: ignore[no-untyped-def]
     cast = make_cast()
-    builders.make_site(cast.buyer_org, "Head office", street="1 King Street", city="Leeds", postcode="LS1 2HL")
-    builders.make_site(cast.buyer_org, "Depot", street="7 Canal Wharf", city="Wakefield", postcode="WF1 5PN")
+    builders.site(cast.buyer_org, "Head office", street="1 King Street", city="Leeds", postcode="LS1 2HL")
+    builders.site(cast.buyer_org, "Depot", street="7 Canal Wharf", city="Wakefield", postcode="WF1 5PN")
     builders.terms()
     base = live_server.url
     sign_in(page, base, cast.buyer_owner.email, PASSWORD)
@@ -108,8 +108,9 @@ def test_buyer_builds_publishes_compares_and_splits_the_award(live_server, page,
     # Carriers bid (one leaves the warehouse unpriced), then the deadline passes.
     rfq = Rfq.objects.get(title="Offices and depot 2027")
     assert rfq.status == Rfq.Status.OPEN and rfq.rfq_sites.count() == 3
-    builders.bid(rfq, cast.seller_sales, "95.00")
-    builders.bid(rfq, cast.other_seller, "70.00", skip_last=True)
+    builders.bid(rfq, cast.seller_sales, monthly="95.00")
+    warehouse = rfq.lines.get(rfq_site__site__name="Warehouse")
+    builders.bid(rfq, cast.other_seller, monthly="70.00", unpriced=[warehouse])
     builders.past_deadline(rfq, open_bids=False)
 
     page.get_by_role("link", name="Requests", exact=True).click()

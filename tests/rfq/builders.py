@@ -273,13 +273,14 @@ def bid(
     """The seller's carrier's bid, pricing every line (but the unpriced ones) for the request's term and meeting every
     feature asked for; submitted unless told otherwise (a second call revises it)."""
     carrier = seller.membership.organization  # type: ignore[attr-defined]
+    term = Rfq.objects.values_list("term_months", flat=True).get(pk=rfq.pk)  # the caller's copy may predate it
     skipped = {line.pk for line in unpriced}
     lines = [
         {
             "rfq_line": line,
             "monthly_charge": Decimal(monthly),
             "one_time_charge": Decimal(one_time),
-            "term_months": rfq.term_months,
+            "term_months": term,
             "install_days": 30,
             "compliance": dict.fromkeys(line.features, True),
         }

@@ -15,7 +15,7 @@ OWN = allow("buyer_owner", "buyer_member")
 
 
 def _draft(cast: Cast) -> dict[str, Any]:
-    from tests.rfq.buyer import builders
+    from tests.rfq import builders
 
     return {"pk": builders.draft(cast.buyer_owner).pk}
 
@@ -25,7 +25,7 @@ def _draft_step(cast: Cast) -> dict[str, Any]:
 
 
 def _published(cast: Cast) -> dict[str, Any]:
-    from tests.rfq.buyer import builders
+    from tests.rfq import builders
 
     return {"pk": builders.published(cast.buyer_owner, [cast.carrier_org]).pk}
 
@@ -33,7 +33,7 @@ def _published(cast: Cast) -> dict[str, Any]:
 def _question(cast: Cast) -> dict[str, Any]:
     from rfq import services
     from rfq.models import RfqInvitation
-    from tests.rfq.buyer import builders
+    from tests.rfq import builders
 
     rfq = builders.published(cast.buyer_owner, [cast.carrier_org])
     invitation = RfqInvitation.objects.get(rfq=rfq, carrier=cast.carrier_org)
@@ -45,7 +45,7 @@ def _bill(cast: Cast) -> dict[str, Any]:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from rfq import services
-    from tests.rfq.buyer import builders
+    from tests.rfq import builders
 
     rfq = builders.draft(cast.buyer_owner)
     pdf = SimpleUploadedFile("bill.pdf", b"%PDF-1.4\n%%EOF\n")
@@ -53,7 +53,7 @@ def _bill(cast: Cast) -> dict[str, Any]:
 
 
 def _with_bids(cast: Cast) -> dict[str, Any]:
-    from tests.rfq.buyer import builders
+    from tests.rfq import builders
 
     return {"pk": builders.with_bids(cast).pk}
 
@@ -61,7 +61,7 @@ def _with_bids(cast: Cast) -> dict[str, Any]:
 def _selected(cast: Cast) -> dict[str, Any]:
     from rfq import services
     from rfq.models import Rfq
-    from tests.rfq.buyer import builders
+    from tests.rfq import builders
 
     rfq = builders.with_bids(cast)
     bid = rfq.bids.get(carrier=cast.carrier_org)

@@ -9,18 +9,17 @@ from datetime import timedelta
 import time_machine
 from django.urls import reverse
 
-from buyers.models import BuyingGroup, GroupMembership
 from rfq import services
 from rfq.models import Award, Rfq, Selection
 from rfq.views_buyer import csv_cell
 from tests.conftest import client_for
 from tests.factories import OrganizationFactory, member_of
-from tests.rfq.buyer import builders
+from tests.rfq import builders
 
 
 def test_sealed_until_the_deadline_then_open_to_the_second(cast) -> None:
     rfq = builders.published(cast.buyer_owner, [cast.carrier_org])
-    builders.bid(rfq, cast.seller_sales, "81.23")
+    builders.bid(rfq, cast.seller_sales, monthly="81.23")
     client = client_for(cast.buyer_owner)
     deadline = rfq.bid_deadline
     with time_machine.travel(deadline - timedelta(seconds=1), tick=False):
@@ -164,26 +163,20 @@ def test_terms_changed_while_reading(cast) -> None:
 def test_group_members_compare_and_accept_their_own_lines(cast) -> None:
     member_org = OrganizationFactory(kind="buyer", name="Member Bakery")
     baker = member_of(member_org, "owner", email="baker@member.test")
-    group = BuyingGroup.objects.create(
-        name="High Street",
-        region="North",
-        contact_name="L",
-        contact_email="l@x.test",
-        lead=cast.buyer_org,
-        join_code_hash="x",
-    )
-    for org in (cast.buyer_org, member_org):
-        GroupMembership.objects.create(group=group, organization=org, status="active")
+    group = builders.buying_group(cast.buyer_org, member_org)
     rfq = services.rfq_create_draft(actor=cast.buyer_owner, buyer=cast.buyer_org, title="Group deal", group=group)
     services.rfq_set_sites(
         actor=cast.buyer_owner,
         rfq=rfq,
-        sites=[builders.make_site(cast.buyer_org, "Lead shop"), builders.make_site(member_org, "Bakery")],
+        sites=[builders.site(cast.buyer_org, "Lead shop"), builders.site(member_org, "Bakery")],
     )
     services.rfq_set_lines(
         actor=cast.buyer_owner,
         rfq=rfq,
-        lines=[{"rfq_site": rs, "service_type": builders.broadband(), "features": {}} for rs in rfq.rfq_sites.all()],
+        lines=[
+            {"rfq_site": rs, "service_type": builders.service_type("internet-broadband"), "features": {}}
+            for rs in rfq.rfq_sites.all()
+        ],
     )
     bakery = rfq.rfq_sites.get(organization=member_org)
     services.rfq_confirm_sites(actor=baker, rfq=rfq, organization=member_org, site_ids=[bakery.site_id])
@@ -201,7 +194,7 @@ def test_group_members_compare_and_accept_their_own_lines(cast) -> None:
         term_months=12,
     )
     services.rfq_publish(actor=cast.buyer_owner, rfq=rfq)
-    builders.bid(rfq, cast.seller_sales, "60.00")
+    builders.bid(rfq, cast.seller_sales, monthly="60.00")
     rfq = builders.past_deadline(rfq)
     builders.terms()
     baker_client = client_for(baker)

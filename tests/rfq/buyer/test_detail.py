@@ -7,12 +7,11 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
-from buyers.models import BuyingGroup, GroupMembership
 from rfq import services
 from rfq.models import Bid, Rfq, RfqInvitation
 from tests.conftest import client_for
 from tests.factories import OrganizationFactory, member_of
-from tests.rfq.buyer import builders
+from tests.rfq import builders
 
 
 def detail(rfq: Rfq) -> str:
@@ -22,7 +21,7 @@ def detail(rfq: Rfq) -> str:
 def test_before_the_deadline_only_invited_and_viewed_counts(cast) -> None:
     rfq = builders.published(cast.buyer_owner, [cast.carrier_org, cast.other_carrier_org])
     services.invitation_mark_viewed(actor=cast.seller_sales, invitation=rfq.invitations.get(carrier=cast.carrier_org))
-    builders.bid(rfq, cast.seller_sales, "81.23")
+    builders.bid(rfq, cast.seller_sales, monthly="81.23")
     body = client_for(cast.buyer_member).get(detail(rfq)).content.decode()
     assert "2 carriers invited, 1 has viewed." in body
     assert "81.23" not in body and "Bid 1" not in body and cast.carrier_org.name not in body
@@ -89,7 +88,7 @@ def test_cancel_needs_a_reason(cast) -> None:
 
 def test_detail_opens_bids_lazily_after_the_deadline_and_shows_digests(cast) -> None:
     rfq = builders.published(cast.buyer_owner, [cast.carrier_org])
-    bid = builders.bid(rfq, cast.seller_sales, "80.00")
+    bid = builders.bid(rfq, cast.seller_sales, monthly="80.00")
     rfq = builders.past_deadline(rfq, open_bids=False)
     assert rfq.status == Rfq.Status.OPEN
     body = client_for(cast.buyer_owner).get(detail(rfq)).content.decode()
@@ -101,19 +100,10 @@ def test_detail_opens_bids_lazily_after_the_deadline_and_shows_digests(cast) -> 
 def _group_request(cast):  # type: ignore[no-untyped-def]
     member_org = OrganizationFactory(kind="buyer", name="Member Bakery")
     member_user = member_of(member_org, "member", email="baker@member.test")
-    group = BuyingGroup.objects.create(
-        name="High Street",
-        region="North",
-        contact_name="L",
-        contact_email="l@x.test",
-        lead=cast.buyer_org,
-        join_code_hash="x",
-    )
-    for org in (cast.buyer_org, member_org):
-        GroupMembership.objects.create(group=group, organization=org, status="active")
+    group = builders.buying_group(cast.buyer_org, member_org)
     rfq = services.rfq_create_draft(actor=cast.buyer_owner, buyer=cast.buyer_org, title="Group deal", group=group)
-    own = builders.make_site(cast.buyer_org, "Lead shop")
-    theirs = [builders.make_site(member_org, "Bakery 1"), builders.make_site(member_org, "Bakery 2")]
+    own = builders.site(cast.buyer_org, "Lead shop")
+    theirs = [builders.site(member_org, "Bakery 1"), builders.site(member_org, "Bakery 2")]
     services.rfq_set_sites(actor=cast.buyer_owner, rfq=rfq, sites=[own, *theirs])
     return rfq, member_user, theirs
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from buyers.models import BuyingGroup, GroupMembership
+from buyers.models import BuyingGroup
 from rfq.models import Rfq
 from tests.conftest import client_for
 from tests.factories import OrganizationFactory
-from tests.rfq.buyer import builders
+from tests.rfq import builders
 
 
 def test_empty_list_invites_a_first_request(cast) -> None:
@@ -67,16 +67,7 @@ def test_create_rejects_empty_title(cast) -> None:
 
 
 def _group(lead, *members, name: str, qualified: bool = True) -> BuyingGroup:  # type: ignore[no-untyped-def]
-    group = BuyingGroup.objects.create(
-        name=name,
-        region="North",
-        contact_name="L",
-        contact_email="l@example.test",
-        lead=lead,
-        join_code_hash="x",
-    )
-    for org in (lead, *members):
-        GroupMembership.objects.create(group=group, organization=org, status="active")
+    group = builders.buying_group(lead, *members, name=name)
     if not qualified:
         for org in members:
             org.verification_status = "pending"

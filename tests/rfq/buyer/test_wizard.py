@@ -16,9 +16,7 @@ from marketplace.models import Organization
 from rfq import services
 from rfq.models import Rfq
 from tests.conftest import client_for
-from tests.rfq.buyer import builders
-
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+from tests.rfq import builders
 
 
 def step(rfq: Rfq, name: str) -> str:
@@ -31,9 +29,9 @@ def new_draft(cast) -> Rfq:  # type: ignore[no-untyped-def]
 
 def test_sites_step_saves_choice_and_title(cast) -> None:
     rfq = new_draft(cast)
-    a = builders.make_site(cast.buyer_org, "Head office")
-    b = builders.make_site(cast.buyer_org, "Depot")
-    builders.make_site(cast.other_buyer_org, "Not mine")
+    a = builders.site(cast.buyer_org, "Head office")
+    b = builders.site(cast.buyer_org, "Depot")
+    builders.site(cast.other_buyer_org, "Not mine")
     client = client_for(cast.buyer_member)
     page = client.get(step(rfq, "sites")).content.decode()
     assert "Head office" in page and "Not mine" not in page and 'aria-current="step"' in page
@@ -46,7 +44,7 @@ def test_sites_step_saves_choice_and_title(cast) -> None:
 
 def test_sites_step_bad_input(cast) -> None:
     rfq = new_draft(cast)
-    other = builders.make_site(cast.other_buyer_org, "Theirs")
+    other = builders.site(cast.other_buyer_org, "Theirs")
     client = client_for(cast.buyer_owner)
     empty = client.post(step(rfq, "sites"), {"title": "", "sites": []})
     assert empty.status_code == 400 and "Choose at least one site." in empty.content.decode()
@@ -89,7 +87,7 @@ def test_add_a_site_inline(cast) -> None:
 
 
 def _sites(cast, rfq: Rfq, n: int = 2) -> list:  # type: ignore[no-untyped-def]
-    sites = [builders.make_site(cast.buyer_org, f"S{i}") for i in range(n)]
+    sites = [builders.site(cast.buyer_org, f"S{i}") for i in range(n)]
     services.rfq_set_sites(actor=cast.buyer_owner, rfq=rfq, sites=sites)
     return list(rfq.rfq_sites.order_by("site__name"))
 
@@ -97,8 +95,8 @@ def _sites(cast, rfq: Rfq, n: int = 2) -> list:  # type: ignore[no-untyped-def]
 def test_services_step_stores_cleaned_features(cast) -> None:
     rfq = new_draft(cast)
     rs1, rs2 = _sites(cast, rfq)
-    bb, voice = builders.broadband(), builders.sip()
-    asr_type = Rfq._meta.apps.get_model("marketplace", "ServiceType").objects.get(code="routes-voice-termination")
+    bb, voice = builders.service_type("internet-broadband"), builders.service_type("voice-sip-trunking")
+    asr_type = builders.service_type("routes-voice-termination")
     data = {
         "rows": ["ra1", "ra2", "ra3"],
         "ra1-rfq_site": rs1.pk,
@@ -130,7 +128,7 @@ def test_services_step_stores_cleaned_features(cast) -> None:
 def test_services_step_bad_input_shows_errors_and_saves_nothing(cast) -> None:
     rfq = new_draft(cast)
     rs1, _ = _sites(cast, rfq)
-    bb = builders.broadband()
+    bb = builders.service_type("internet-broadband")
     client = client_for(cast.buyer_owner)
     bad = client.post(
         step(rfq, "services"),
@@ -160,7 +158,7 @@ def test_services_step_bad_input_shows_errors_and_saves_nothing(cast) -> None:
 def test_add_and_remove_rows_without_javascript(cast) -> None:
     rfq = new_draft(cast)
     rs1, _ = _sites(cast, rfq)
-    bb = builders.broadband()
+    bb = builders.service_type("internet-broadband")
     client = client_for(cast.buyer_owner)
     added = client.post(step(rfq, "services"), {"add": rs1.pk, f"add-{rs1.pk}": bb.pk})
     body = added.content.decode()
@@ -176,7 +174,7 @@ def test_add_and_remove_rows_without_javascript(cast) -> None:
 def test_htmx_row_partial(cast) -> None:
     rfq = new_draft(cast)
     rs1, _ = _sites(cast, rfq)
-    bb = builders.broadband()
+    bb = builders.service_type("internet-broadband")
     client = client_for(cast.buyer_owner)
     url = reverse("rfq:service_row", args=[rfq.pk])
     row = client.get(url, {"add": rs1.pk, f"add-{rs1.pk}": bb.pk}, HTTP_HX_REQUEST="true")
@@ -186,7 +184,7 @@ def test_htmx_row_partial(cast) -> None:
 
 
 def test_existing_lines_are_shown_again(cast) -> None:
-    rfq = builders.draft(cast.buyer_owner)
+    rfq = builders.draft(cast.buyer_owner, features={"bandwidth_mbps": 100, "sla": "99.9%"})
     body = client_for(cast.buyer_owner).get(step(rfq, "services")).content.decode()
     assert body.count('name="rows"') == 2 and 'value="100"' in body
 
@@ -218,7 +216,7 @@ def test_billing_step(cast) -> None:
 
 
 def test_usage_step_and_prior_bills(cast) -> None:
-    rfq = builders.draft(cast.buyer_owner)
+    rfq = builders.draft(cast.buyer_owner, spend="100.00")
     line = rfq.lines.order_by("pk").first()
     client = client_for(cast.buyer_owner)
     prefix = f"u{line.pk}"
@@ -232,7 +230,9 @@ def test_usage_step_and_prior_bills(cast) -> None:
     assert line.prior_monthly_spend == Decimal("123.45") and line.current_carrier == "BT"
     fake = client.post(step(rfq, "usage"), {"upload": "1", "file": SimpleUploadedFile("bill.pdf", b"MZ not a pdf")})
     assert fake.status_code == 400 and not rfq.prior_bills.exists()
-    good = client.post(step(rfq, "usage"), {"upload": "1", "file": SimpleUploadedFile("../bill march.pdf", PDF)})
+    good = client.post(
+        step(rfq, "usage"), {"upload": "1", "file": SimpleUploadedFile("../bill march.pdf", builders.PDF)}
+    )
     assert good.status_code == 302
     bill = rfq.prior_bills.get()
     download = client.get(reverse("rfq:prior_bill_download", args=[rfq.pk, bill.pk]))
@@ -361,7 +361,7 @@ JUNK = {
 
 
 def test_junk_on_every_step_is_refused_without_a_server_error(cast) -> None:
-    rfq = builders.draft(cast.buyer_owner)
+    rfq = builders.draft(cast.buyer_owner, title="Offices 2027")
     client = client_for(cast.buyer_owner)
     before = list(rfq.lines.values_list("pk", "quantity", "features"))
     for name in services.WIZARD_STEPS:
