@@ -34,7 +34,7 @@ from billing.models import (
     UsageRecord,
 )
 from billing.money import round_money
-from billing.selectors import invoice_context, is_billing_staff, ledger
+from billing.selectors import RequestHead, invoice_context, is_billing_staff, ledger
 from marketplace.models import Membership, Organization, User
 from marketplace.selectors import membership_for_user
 
@@ -196,6 +196,15 @@ def invoice_issued_get_for_moderator(*, user: User, pk: int) -> Invoice:
     return invoice
 
 
+def invoice_issued_get_for_staff(*, user: User, pk: int) -> Invoice:
+    """Return an issued invoice to billing staff, who post paper copies; everyone else gets Http404."""
+    staff_get(user=user)
+    invoice = Invoice.objects.select_related("buyer").exclude(status=Invoice.Status.DRAFT).filter(pk=pk).first()
+    if invoice is None:
+        raise Http404("No such invoice.")
+    return invoice
+
+
 def amount_due(invoice: Invoice, notes: list[Note]) -> Decimal:
     credits = sum((n.amount for n in notes if n.kind == Note.Kind.CREDIT), Decimal(0))
     debits = sum((n.amount for n in notes if n.kind == Note.Kind.DEBIT), Decimal(0))
@@ -205,7 +214,7 @@ def amount_due(invoice: Invoice, notes: list[Note]) -> Decimal:
 def invoice_page(invoice: Invoice) -> dict[str, Any]:
     """An invoice's lines by request and site, its usage summary, notes, payments and what is still due."""
     context = invoice_context(invoice)
-    by_request: dict[str, dict[str, list[InvoiceLine]]] = {}
+    by_request: dict[RequestHead, dict[str, list[InvoiceLine]]] = {}
     for reference, lines in context["groups"].items():
         sites: dict[str, list[InvoiceLine]] = {}
         for line in lines:

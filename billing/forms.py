@@ -209,6 +209,7 @@ class InvoiceFilterForm(forms.Form):
     period = PeriodField(label="Period", required=False)
     status = forms.ChoiceField(choices=[("", "Any status"), *Invoice.Status.choices], required=False)
     q = forms.CharField(label="Buyer or number", max_length=100, required=False)
+    to_post = forms.BooleanField(label="Paper copies still to post", required=False)
 
     def filters(self) -> dict[str, Any]:
         return self.cleaned_data if self.is_valid() else {}

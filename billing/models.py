@@ -290,6 +290,10 @@ class Invoice(models.Model):
     pdf = models.FileField(upload_to=pdf_path, max_length=255, blank=True)
     pdf_sha256 = models.CharField(max_length=64, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    posted_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the paper copy went in the post, for buyers who asked for one."
+    )
+    posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -25,6 +26,30 @@ def is_billing_staff(user: User) -> bool:
     return membership is not None and membership.organization.kind == Organization.Kind.BUREAU
 
 
+@dataclass(frozen=True)
+class RequestHead:
+    """The heading of an invoice's lines for one request: its reference and the buyer's PO number for it."""
+
+    reference: str
+    po_number: str
+
+
+DELIVERY_LABELS = {"email": "E-mail with PDF", "portal": "Portal only", "post": "Paper by post"}
+
+
+def invoice_delivery(invoice: Invoice) -> set[str]:
+    """How the buyer asked to receive this invoice, from its contracts: any of e-mail, portal, post."""
+    return set(
+        Contract.objects.filter(pk__in=invoice.lines.values("contract_id")).values_list("invoice_delivery", flat=True)
+    )
+
+
+def invoices_to_post(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
+    """Issued invoices with a contract that asked for paper, whose copy has not gone in the post yet."""
+    by_post = InvoiceLine.objects.filter(contract__invoice_delivery="post").values("invoice_id")
+    return invoices.exclude(status=Invoice.Status.DRAFT).filter(posted_at__isnull=True, pk__in=by_post)
+
+
 def invoice_context(invoice: Invoice) -> dict[str, Any]:
     """What an invoice shows: the parties, lines grouped by request and site, usage summary, totals."""
     lines = list(
@@ -32,17 +57,24 @@ def invoice_context(invoice: Invoice) -> dict[str, Any]:
             "position"
         )
     )
-    groups: dict[str, list[InvoiceLine]] = {}
+    groups: dict[RequestHead, list[InvoiceLine]] = {}
     for line in lines:
-        key = line.contract.rfq.reference if line.contract.rfq else line.contract.number
-        groups.setdefault(key, []).append(line)
+        contract = line.contract
+        head = RequestHead(contract.rfq.reference if contract.rfq else contract.number, contract.po_number)
+        groups.setdefault(head, []).append(line)
     usage = [line for line in lines if line.kind in ("usage", "adjustment")]
+    delivery = {line.contract.invoice_delivery for line in lines}
+    po_numbers = sorted({head.po_number for head in groups if head.po_number})
     return {
         "invoice": invoice,
         "buyer": invoice.buyer,
         "groups": groups,
         "usage": usage,
         "commission": sum((line.commission for line in lines), Decimal(0)),
+        # One PO for the whole invoice goes in its header; several are shown per request.
+        "po_number": po_numbers[0] if len(po_numbers) == 1 else "",
+        "delivery": [DELIVERY_LABELS.get(d, d) for d in sorted(delivery)],
+        "by_post": "post" in delivery,
     }
 
 

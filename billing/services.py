@@ -721,6 +721,25 @@ def bill_run_finalize(*, actor: User | None, period: date) -> BillRun:
     return run
 
 
+@transaction.atomic
+def invoice_mark_posted(*, actor: User, invoice: Invoice) -> Invoice:
+    """Record that the paper copy of an issued invoice went in the post, for buyers who asked for paper."""
+    from billing.selectors import invoice_delivery
+
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.status == Invoice.Status.DRAFT:
+        raise DomainError("Drafts are not sent; finalise the period first.")
+    if "post" not in invoice_delivery(invoice):
+        raise DomainError("This buyer did not ask for invoices by post.")
+    if invoice.posted_at is not None:
+        raise DomainError(f"This invoice was already posted on {invoice.posted_at:%d %B %Y}.")
+    invoice.posted_at = timezone.now()
+    invoice.posted_by = actor
+    invoice.save(update_fields=["posted_at", "posted_by"])
+    audit_record(actor=actor, action="invoice.posted", obj=invoice, organization=invoice.buyer)
+    return invoice
+
+
 def invoice_amount_due(invoice: Invoice) -> Decimal:
     credits = sum((n.amount for n in invoice.notes.all() if n.kind == Note.Kind.CREDIT), ZERO)
     debits = sum((n.amount for n in invoice.notes.all() if n.kind == Note.Kind.DEBIT), ZERO)

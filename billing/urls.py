@@ -25,6 +25,7 @@ urlpatterns = [
     path("invoices/<int:pk>/", views.invoice_detail, name="invoice_detail"),
     path("invoices/<int:pk>/pdf/", views.invoice_pdf, name="invoice_pdf"),
     path("invoices/<int:pk>/notes/", views.note_create, name="note_create"),
+    path("invoices/<int:pk>/posted/", views.invoice_mark_posted, name="invoice_mark_posted"),
     path("usage/", views.usage_import_list, name="usage_import_list"),
     path("usage/upload/", views.usage_import_create, name="usage_import_create"),
     path("usage/sample.csv", views.usage_format, name="usage_format"),

@@ -10,6 +10,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.paginator import Paginator
@@ -20,7 +21,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from billing import access, forms, services
+from billing import access, forms, selectors, services
 from billing.models import BillRun, CommissionRate, Invoice, Settlement, UsageImport
 from billing.selectors import bill_run_progress as run_state
 from billing.tasks import bill_run_task, usage_import_task
@@ -73,6 +74,7 @@ def home(request: AuthedHttpRequest) -> HttpResponse:
                 "imports_running": UsageImport.objects.filter(status__in=["queued", "running"]).count(),
                 "settlements_due": Settlement.objects.filter(status=Settlement.Status.DUE).count(),
                 "invoices_open": Invoice.objects.filter(status=Invoice.Status.FINAL).count(),
+                "invoices_to_post": selectors.invoices_to_post(Invoice.objects.all()).count(),
             },
         },
     )
@@ -334,6 +336,8 @@ def invoice_list(request: AuthedHttpRequest) -> HttpResponse:
     if filters.get("q"):
         q = filters["q"]
         invoices = invoices.filter(Q(number__icontains=q) | Q(buyer__name__icontains=q))
+    if filters.get("to_post") and actor.is_staff:
+        invoices = selectors.invoices_to_post(invoices)
     page = _page(request, invoices.order_by("-period", "buyer__name", "number", "id"))
     for invoice in page.object_list:
         invoice.due = access.amount_due(invoice, list(invoice.notes.all()))
@@ -347,12 +351,18 @@ def invoice_list(request: AuthedHttpRequest) -> HttpResponse:
 def invoice_detail(request: AuthedHttpRequest, pk: int, note_form: Any = None) -> HttpResponse:
     actor, invoice = access.invoice_get_for_user(user=request.user, pk=pk)
     can_note = actor.is_moderator and invoice.status != Invoice.Status.DRAFT
+    page = access.invoice_page(invoice)
     return render(
         request,
         "billing/invoice_detail.html",
         {
             "actor": actor,
-            **access.invoice_page(invoice),
+            **page,
+            "moderator": settings.MODERATOR_DETAILS,
+            "can_mark_posted": actor.is_staff
+            and page["by_post"]
+            and invoice.status != Invoice.Status.DRAFT
+            and invoice.posted_at is None,
             "can_note": can_note,
             "note_form": note_form or forms.NoteForm(invoice=invoice),
         },
@@ -363,6 +373,18 @@ def invoice_detail(request: AuthedHttpRequest, pk: int, note_form: Any = None) -
 def invoice_pdf(request: AuthedHttpRequest, pk: int) -> FileResponse:
     _, invoice = access.invoice_get_for_user(user=request.user, pk=pk)
     return _download(invoice.pdf, f"{invoice.number}.pdf")
+
+
+@require_POST
+def invoice_mark_posted(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    invoice = access.invoice_issued_get_for_staff(user=request.user, pk=pk)
+    try:
+        services.invoice_mark_posted(actor=request.user, invoice=invoice)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Invoice {invoice.number} recorded as posted.")
+    return redirect("billing:invoice_detail", pk=invoice.pk)
 
 
 @require_POST

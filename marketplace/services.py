@@ -179,8 +179,9 @@ def notify(
     subject: str,
     body: str,
     url: str = "",
+    email: bool = True,
 ) -> None:
-    """Queue an inbox entry and an e-mail per recipient, after the transaction commits."""
+    """Queue an inbox entry and (unless `email` is False) an e-mail per recipient, after the transaction commits."""
     from marketplace.tasks import notification_deliver_task
 
     for user in recipients:
@@ -191,14 +192,15 @@ def notify(
             "subject": subject[:200],
             "body": body,
             "url": url,
+            "email": email,
         }
         transaction.on_commit(lambda p=payload: notification_deliver_task.delay(**p))  # type: ignore[misc]
 
 
 def notification_deliver(
-    *, recipient_id: int, key: str, kind: str, subject: str, body: str, url: str = ""
+    *, recipient_id: int, key: str, kind: str, subject: str, body: str, url: str = "", email: bool = True
 ) -> Notification | None:
-    """Create the inbox entry and send the e-mail once, however often it is called."""
+    """Create the inbox entry and send the e-mail once (when `email`), however often it is called."""
     recipient = User.objects.filter(pk=recipient_id, is_active=True).first()
     if recipient is None:
         return None
@@ -214,7 +216,7 @@ def notification_deliver(
             pass  # a concurrent delivery created it first
         # The row lock makes a second, concurrent delivery wait and then see emailed_at.
         notification = Notification.objects.select_for_update().get(recipient=recipient, key=key)
-        if notification.emailed_at is not None:
+        if notification.emailed_at is not None or not email:
             return notification
         context = {
             "notification": notification,

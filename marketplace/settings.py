@@ -259,6 +259,12 @@ MODERATOR_DETAILS = {
     "name": env.str("MODERATOR_LEGAL_NAME", default="Switchboard Marketplace Ltd"),
     "address": env.str("MODERATOR_ADDRESS", default="1 Exchange Square, London EC2A 2BR, United Kingdom"),
     "tax_id": env.str("MODERATOR_TAX_ID", default="GB 123 4567 89"),
+    # Where buyers pay: printed on every invoice with the invoice number as the payment reference.
+    "bank_name": env.str("MODERATOR_BANK_NAME", default="Example Bank plc"),
+    "account_name": env.str("MODERATOR_ACCOUNT_NAME", default="Switchboard Marketplace Ltd client account"),
+    "iban": env.str("MODERATOR_IBAN", default="GB33 EXMP 4000 0012 3456 78"),
+    "bic": env.str("MODERATOR_BIC", default="EXMPGB2L"),
+    "billing_email": env.str("MODERATOR_BILLING_EMAIL", default="billing@switchboard.example"),
 }
 INVITATION_LINK_HOURS = 72
 # An addendum moves the bid deadline out by at least this many hours.

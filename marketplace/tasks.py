@@ -11,12 +11,12 @@ from marketplace import services
 
 @shared_task(bind=True, max_retries=5, default_retry_delay=30)
 def notification_deliver_task(
-    self, *, recipient_id: int, key: str, kind: str, subject: str, body: str, url: str = ""
+    self, *, recipient_id: int, key: str, kind: str, subject: str, body: str, url: str = "", email: bool = True
 ) -> int | None:
     """Deliver one notification; safe to run twice."""
     try:
         notification = services.notification_deliver(
-            recipient_id=recipient_id, key=key, kind=kind, subject=subject, body=body, url=url
+            recipient_id=recipient_id, key=key, kind=kind, subject=subject, body=body, url=url, email=email
         )
     except OSError as exc:  # the mail server is away; try again later
         raise self.retry(exc=exc) from exc

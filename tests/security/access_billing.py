@@ -101,6 +101,9 @@ BILLING_TABLE: dict[str, Entry] = {
     "billing:note_create": Entry(
         MODERATOR_WRITES, kwargs=_invoice_no_pdf, method="POST", note="empty form: 400, no note issued"
     ),
+    "billing:invoice_mark_posted": Entry(
+        allow(*STAFF), kwargs=_invoice_no_pdf, method="POST", note="an e-mailed invoice: refused with a message"
+    ),
     # Usage: the carrier's admin and billing staff, and billing staff for every carrier.
     "billing:usage_import_list": Entry(CARRIER_FINANCE),
     "billing:usage_import_create": Entry(CARRIER_FINANCE, method="POST", note="no file: 400"),
