@@ -1,4 +1,4 @@
-"""Core forms: onboarding, verification decisions."""
+"""Core forms: onboarding, verification decisions, the service availability check."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from typing import Any
 
 from django import forms
 
-from marketplace.models import Invitation, Membership, Organization, OrganizationDocument
+from marketplace.models import Invitation, Membership, Organization, OrganizationDocument, ServiceType
 
 PHONE_RE = re.compile(r"^\+?[0-9 ()\-]{6,20}$")
 COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
+POSTCODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9 \-]{0,11}$")
 
 
 def clean_phone(value: str) -> str:
@@ -118,3 +119,46 @@ class DocumentForm(forms.Form):
         file = self.cleaned_data["file"]
         validate_upload(file)
         return file
+
+
+class ServiceTypeChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.category.name}: {obj.name}"
+
+
+class AvailabilityForm(forms.Form):
+    """Where to check: a country, a postcode and optionally a region and one service type."""
+
+    # Longer than two so that "Britain" gets the helpful message from clean_country, not a length error.
+    country = forms.CharField(max_length=60, initial="GB", label="Country code", help_text="Two letters, e.g. GB.")
+    postcode = forms.CharField(max_length=12, label="Postcode")
+    region = forms.CharField(
+        max_length=100,
+        required=False,
+        label="Region, state or county",
+        help_text="Optional. Some carriers cover only named regions, e.g. Greater London.",
+        widget=forms.TextInput(attrs={"list": "availability-regions", "autocomplete": "off"}),
+    )
+    service_type = ServiceTypeChoiceField(
+        queryset=ServiceType.objects.filter(is_active=True).select_related("category"),
+        required=False,
+        empty_label="Any service",
+        label="Service",
+    )
+
+    def clean_country(self) -> str:
+        return clean_country(self.cleaned_data["country"])
+
+    def clean_postcode(self) -> str:
+        postcode = " ".join(self.cleaned_data["postcode"].split()).upper()
+        if not POSTCODE_RE.match(postcode):
+            raise forms.ValidationError("Enter a postcode of letters and digits, e.g. EC1A 1BB or 10115.")
+        return postcode
+
+    def clean_region(self) -> str:
+        return " ".join(self.cleaned_data["region"].split())
+
+    def place(self) -> str:
+        """Name the checked address the way the results heading shows it."""
+        data = self.cleaned_data
+        return ", ".join(p for p in (data["postcode"], data["region"], data["country"]) if p)

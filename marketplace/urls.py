@@ -2,7 +2,7 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
-from marketplace import org_views, views
+from marketplace import org_views, views, views_availability
 
 # The admin login goes through allauth, so it is rate-limited and honours 2FA.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
@@ -21,6 +21,7 @@ urlpatterns = [
     path("inbox/<int:pk>/read/", views.notification_read, name="notification_read"),
     path("inbox/read-all/", views.notification_read_all, name="notification_read_all"),
     path("catalogue/", views.catalogue, name="catalogue"),
+    path("availability/", views_availability.availability, name="availability"),
     path("terms/", views.terms, name="terms"),
     path("healthz", views.healthz, name="healthz"),
     path("organization/", include("marketplace.org_urls")),

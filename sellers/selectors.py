@@ -10,12 +10,13 @@ Out of scope (another organisation's object, not a carrier) is 404; in scope but
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -241,4 +242,62 @@ def coverage_at(*, country: str, region: str = "", postcode: str = "") -> QueryS
         )
         .select_related("organization", "service_type__category")
         .order_by("service_type__category__position", "service_type__position", "organization__name")
+    )
+
+
+@dataclass(frozen=True)
+class Availability:
+    """One service type available at an address, and how many verified carriers cover it there."""
+
+    category_code: str
+    category_name: str
+    code: str
+    name: str
+    carriers: int
+
+
+def availability_at(
+    *, country: str, region: str = "", postcode: str = "", service_type: ServiceType | None = None
+) -> list[Availability]:
+    """Count the verified carriers covering an address per active service type, in catalogue order: one query."""
+    rows = coverage_at(country=country, region=region, postcode=postcode).filter(service_type__is_active=True)
+    if service_type is not None:
+        rows = rows.filter(service_type=service_type)
+    # Carriers stay unnamed: the check is public, and no public page says which carrier delivers where.
+    grouped = (
+        rows.order_by()
+        .values(
+            "service_type__category__code",
+            "service_type__category__name",
+            "service_type__code",
+            "service_type__name",
+            "service_type__category__position",
+            "service_type__position",
+        )
+        .annotate(carriers=Count("organization", distinct=True))
+        .order_by("service_type__category__position", "service_type__position", "service_type__name")
+    )
+    return [
+        Availability(
+            category_code=r["service_type__category__code"],
+            category_name=r["service_type__category__name"],
+            code=r["service_type__code"],
+            name=r["service_type__name"],
+            carriers=r["carriers"],
+        )
+        for r in grouped
+    ]
+
+
+def coverage_region_names() -> list[str]:
+    """Return the region names verified carriers use in their coverage, to suggest them to the availability check."""
+    return list(
+        CoverageArea.objects.filter(
+            organization__kind=Organization.Kind.CARRIER,
+            organization__verification_status=Organization.Verification.VERIFIED,
+        )
+        .exclude(region="")
+        .order_by("region")
+        .values_list("region", flat=True)
+        .distinct()
     )

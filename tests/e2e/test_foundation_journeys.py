@@ -69,3 +69,52 @@ def test_seller_and_moderator_reach_their_areas(live_server, page, shot) -> None
     page.get_by_role("link", name="Admin").click()
     expect(page.get_by_text("Switchboard administration")).to_be_visible()
     shot("foundation-06-admin")
+
+
+def test_visitor_and_buyer_check_service_availability(live_server, page, shot) -> None:  # type: ignore[no-untyped-def]
+    from marketplace.models import ServiceType
+    from sellers import services as seller_services
+    from sellers.regions import parse_areas
+
+    cast = make_cast()
+    for org, actor, code, areas in (
+        (cast.carrier_org, cast.seller_admin, "internet-dedicated", "GB, Greater London, EC"),
+        (cast.other_carrier_org, cast.other_seller, "internet-dedicated", "GB, Greater London, EC E"),
+        (cast.carrier_org, cast.seller_admin, "voice-sip-trunking", "GB"),
+        (cast.other_carrier_org, cast.other_seller, "data-mpls", "GB, Greater London"),
+    ):
+        seller_services.coverage_add(
+            actor=actor, organization=org, service_type=ServiceType.objects.get(code=code), areas=parse_areas(areas)
+        )
+    base = live_server.url
+
+    page.goto(base + "/")
+    page.get_by_role("button", name="Check availability at an address").click()
+    expect(page.get_by_role("heading", name="Service availability")).to_be_visible()
+    page.get_by_label("Country code").fill("Britain")
+    page.get_by_label("Postcode").fill("EC1A/1BB")
+    page.get_by_role("button", name="Check availability").click()
+    expect(page.get_by_text("Enter the two-letter country code")).to_be_visible()
+    expect(page.get_by_text("Enter a postcode of letters and digits")).to_be_visible()
+    shot("foundation-07-availability-errors")
+
+    page.get_by_label("Country code").fill("GB")
+    page.get_by_label("Postcode").fill("ec1a 1bb")
+    page.get_by_label("Region, state or county").fill("Greater London")
+    page.get_by_role("button", name="Check availability").click()
+    expect(page.get_by_role("heading", name="Coverage at EC1A 1BB, Greater London, GB")).to_be_visible()
+    results = page.get_by_role("table")
+    expect(results.get_by_role("row", name=re.compile("Dedicated"))).to_contain_text("2 carriers")
+    expect(results.get_by_role("row", name=re.compile("SIP trunking"))).to_contain_text("1 carrier")
+    expect(page.get_by_text(cast.carrier_org.name)).to_have_count(0)
+    shot("foundation-08-availability-results")
+
+    sign_in(page, base, cast.buyer_member.email, PASSWORD)
+    page.get_by_role("link", name="Availability").click()
+    page.get_by_label("Postcode").fill("75001")
+    page.get_by_label("Country code").fill("FR")
+    page.get_by_role("button", name="Check availability").click()
+    expect(page.get_by_text("No verified carrier lists coverage at this postcode yet.")).to_be_visible()
+    shot("foundation-09-availability-empty")
+    page.get_by_role("button", name="Start a request for quote").click()
+    expect(page.get_by_role("heading", name="New request for quote")).to_be_visible()

@@ -107,6 +107,7 @@ TABLE: dict[str, Entry] = {
     # Public pages.
     "landing": Entry(EVERYONE),
     "catalogue": Entry(EVERYONE),
+    "availability": Entry(EVERYONE),
     "terms": Entry(EVERYONE),
     "healthz": Entry(EVERYONE),
     # Every signed-in user.
