@@ -47,9 +47,9 @@ def test_sales_staff_read_contracts_but_no_money(cast) -> None:  # type: ignore[
 
 
 def test_billing_agent_never_reaches_requests_or_bids(cast) -> None:  # type: ignore[no-untyped-def]
-    from tests.rfq.seller import helpers
+    from tests.rfq import builders
 
-    rfq = helpers.make_request(cast)
+    rfq = builders.published(cast.buyer_owner, [cast.carrier_org])
     agent = client_for(cast.billing_agent)
     for name, kwargs in (
         ("rfq:list", {}),

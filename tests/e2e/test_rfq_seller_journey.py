@@ -14,7 +14,7 @@ from rfq.models import Bid, Question, Rfq
 from tests.conftest import make_cast
 from tests.e2e.conftest import sign_in
 from tests.factories import PASSWORD
-from tests.rfq.seller import helpers
+from tests.rfq import builders
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,8 +31,8 @@ def _fill_bid(page, rfq: Rfq, monthly: str) -> None:  # type: ignore[no-untyped-
 
 def test_two_carriers_bid_anonymously_and_check_their_digests(live_server, page, shot) -> None:  # type: ignore[no-untyped-def]
     cast = make_cast()
-    helpers.seed_identity(cast)
-    rfq = helpers.make_request(cast, carriers=[cast.carrier_org, cast.other_carrier_org])
+    builders.seed_identity(cast)
+    rfq = builders.published(cast.buyer_owner, [cast.carrier_org, cast.other_carrier_org])
     alias = f"Buyer {cast.buyer_org.alias}"
     base = live_server.url
 
@@ -46,7 +46,7 @@ def test_two_carriers_bid_anonymously_and_check_their_digests(live_server, page,
     expect(page.get_by_role("heading", name=re.compile(rfq.reference))).to_be_visible()
     expect(page.get_by_text("LS1 4AP, Leeds, GB")).to_be_visible()
     body = page.locator("body").inner_text()
-    assert all(value not in body for value in helpers.MARKERS.values())
+    assert all(value not in body for value in builders.MARKERS.values())
 
     # It asks a question; the buyer answers through the service; the answer is published.
     page.get_by_label("Your question").fill("Is there a comms room at site 2?")

@@ -20,16 +20,16 @@ MODERATOR = allow("moderator")
 
 
 def _rfq(cast: Cast) -> dict[str, Any]:
-    from tests.rfq.seller import helpers
+    from tests.rfq import builders
 
-    return {"pk": helpers.make_request(cast).pk}
+    return {"pk": builders.published(cast.buyer_owner, [cast.carrier_org]).pk}
 
 
 def _bid(cast: Cast) -> dict[str, Any]:
-    from tests.rfq.seller import helpers
+    from tests.rfq import builders
 
-    rfq = helpers.make_request(cast)
-    helpers.submit_bid(rfq, cast.carrier_org, cast.seller_admin)
+    rfq = builders.published(cast.buyer_owner, [cast.carrier_org])
+    builders.bid(rfq, cast.seller_admin)
     return {"pk": rfq.pk}
 
 
@@ -40,21 +40,21 @@ def _receipt(cast: Cast) -> dict[str, Any]:
 def _attachment(cast: Cast) -> dict[str, Any]:
     from rfq import services
     from rfq.models import Bid
-    from tests.rfq.seller import helpers
+    from tests.rfq import builders
 
     kwargs = _bid(cast)
     bid = Bid.objects.get(rfq_id=kwargs["pk"], carrier=cast.carrier_org)
-    upload = SimpleUploadedFile("coverage.pdf", helpers.PDF, content_type="application/pdf")
+    upload = SimpleUploadedFile("coverage.pdf", builders.PDF, content_type="application/pdf")
     attachment = services.bid_attachment_add(actor=cast.seller_admin, bid=bid, file=upload)
     return {**kwargs, "attachment_pk": attachment.pk}
 
 
 def _prior_bill_after_award(cast: Cast) -> dict[str, Any]:
-    from tests.rfq.seller import helpers
+    from tests.rfq import builders
 
-    rfq = helpers.make_request(cast, prior_bill=True)
-    helpers.submit_bid(rfq, cast.carrier_org, cast.seller_admin)
-    rfq = helpers.award(rfq, cast, cast.carrier_org)
+    rfq = builders.published(cast.buyer_owner, [cast.carrier_org], prior_bill=True)
+    builders.bid(rfq, cast.seller_admin)
+    rfq = builders.awarded(rfq, winner=cast.carrier_org)
     return {"pk": rfq.pk, "bill_pk": rfq.prior_bills.get().pk}
 
 

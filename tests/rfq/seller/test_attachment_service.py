@@ -12,18 +12,18 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from marketplace.models import AuditEvent
 from rfq import services
 from tests.factories import member_of
-from tests.rfq.seller import helpers
+from tests.rfq import builders
 
 pytestmark = pytest.mark.django_db
 
 
 def _pdf(name: str = "map.pdf") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, helpers.PDF, content_type="application/pdf")
+    return SimpleUploadedFile(name, builders.PDF, content_type="application/pdf")
 
 
 def test_adds_a_checked_file_with_a_safe_name_and_an_audit_event(cast) -> None:  # type: ignore[no-untyped-def]
-    rfq = helpers.make_request(cast)
-    bid = helpers.submit_bid(rfq, cast.carrier_org, cast.seller_sales)
+    rfq = builders.published(cast.buyer_owner, [cast.carrier_org])
+    bid = builders.bid(rfq, cast.seller_sales)
     attachment = services.bid_attachment_add(actor=cast.seller_sales, bid=bid, file=_pdf("../../etc/map.pdf"))
     assert attachment.original_name == "map.pdf"
     assert attachment.content_type == "application/pdf"
@@ -31,8 +31,8 @@ def test_adds_a_checked_file_with_a_safe_name_and_an_audit_event(cast) -> None: 
 
 
 def test_refuses_late_files_wrong_content_and_read_only_staff(cast) -> None:  # type: ignore[no-untyped-def]
-    rfq = helpers.make_request(cast)
-    bid = helpers.submit_bid(rfq, cast.carrier_org, cast.seller_sales)
+    rfq = builders.published(cast.buyer_owner, [cast.carrier_org])
+    bid = builders.bid(rfq, cast.seller_sales)
     with pytest.raises(ValidationError):
         services.bid_attachment_add(
             actor=cast.seller_sales, bid=bid, file=SimpleUploadedFile("x.pdf", b"GIF89a", content_type="image/gif")

@@ -13,14 +13,14 @@ from rfq import services
 from rfq.models import Bid, BidAttachment, BidLine, BidRevision
 from tests.conftest import client_for
 from tests.factories import member_of
-from tests.rfq.seller import helpers
+from tests.rfq import builders
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def rfq(cast):  # type: ignore[no-untyped-def]
-    return helpers.make_request(cast, carriers=[cast.carrier_org, cast.other_carrier_org])
+    return builders.published(cast.buyer_owner, [cast.carrier_org, cast.other_carrier_org])
 
 
 def _url(rfq) -> str:  # type: ignore[no-untyped-def]
@@ -39,7 +39,7 @@ def test_the_form_has_a_row_per_line_with_site_label_service_and_features(cast, 
 
 def test_save_draft_keeps_prices_sealed_and_unsent(cast, rfq) -> None:  # type: ignore[no-untyped-def]
     assert not Bid.objects.exists()
-    response = client_for(cast.seller_sales).post(_url(rfq), helpers.bid_post(rfq, action="save"))
+    response = client_for(cast.seller_sales).post(_url(rfq), builders.bid_post(rfq, action="save"))
     assert response.status_code == 302
     bid = Bid.objects.get(rfq=rfq, carrier=cast.carrier_org)
     assert bid.status == Bid.Status.DRAFT
@@ -52,7 +52,7 @@ def test_save_draft_keeps_prices_sealed_and_unsent(cast, rfq) -> None:  # type: 
 
 def test_submit_shows_a_receipt_with_the_digest_and_time(cast, rfq) -> None:  # type: ignore[no-untyped-def]
     client = client_for(cast.seller_sales)
-    response = client.post(_url(rfq), helpers.bid_post(rfq))
+    response = client.post(_url(rfq), builders.bid_post(rfq))
     assert response.status_code == 302
     assert response["Location"] == reverse("rfq:seller_bid_receipt", args=[rfq.pk, 1])
     revision = BidRevision.objects.get(bid__rfq=rfq)
@@ -65,8 +65,8 @@ def test_submit_shows_a_receipt_with_the_digest_and_time(cast, rfq) -> None:  # 
 
 def test_revising_keeps_every_revision_with_its_digest(cast, rfq) -> None:  # type: ignore[no-untyped-def]
     client = client_for(cast.seller_sales)
-    client.post(_url(rfq), helpers.bid_post(rfq, monthly="300.00"))
-    client.post(_url(rfq), helpers.bid_post(rfq, monthly="280.00"))
+    client.post(_url(rfq), builders.bid_post(rfq, monthly="300.00"))
+    client.post(_url(rfq), builders.bid_post(rfq, monthly="280.00"))
     revisions = list(BidRevision.objects.filter(bid__rfq=rfq).order_by("number"))
     assert [r.number for r in revisions] == [1, 2]
     assert revisions[0].digest != revisions[1].digest
@@ -77,7 +77,7 @@ def test_revising_keeps_every_revision_with_its_digest(cast, rfq) -> None:  # ty
 
 def test_a_blank_row_means_not_priced(cast, rfq) -> None:  # type: ignore[no-untyped-def]
     first, second = rfq.lines.order_by("pk")
-    data = helpers.bid_post(rfq)
+    data = builders.bid_post(rfq)
     for name in ("monthly_charge", "one_time_charge", "term_months", "install_days"):
         data[f"line-{second.pk}-{name}"] = ""
     response = client_for(cast.seller_sales).post(_url(rfq), data)
@@ -98,7 +98,7 @@ def test_a_blank_row_means_not_priced(cast, rfq) -> None:  # type: ignore[no-unt
 )
 def test_bad_rows_show_errors_next_to_the_row_and_save_nothing(cast, rfq, field, value, message) -> None:  # type: ignore[no-untyped-def]
     line = rfq.lines.order_by("pk").first()
-    data = helpers.bid_post(rfq, **{f"line-{line.pk}-{field}": value})
+    data = builders.bid_post(rfq, **{f"line-{line.pk}-{field}": value})
     response = client_for(cast.seller_sales).post(_url(rfq), data)
     assert response.status_code == 400
     html = response.content.decode()
@@ -118,12 +118,12 @@ def test_submitting_nothing_priced_is_refused_with_a_message(cast, rfq) -> None:
 
 def test_withdraw_then_submit_again(cast, rfq) -> None:  # type: ignore[no-untyped-def]
     client = client_for(cast.seller_admin)
-    client.post(_url(rfq), helpers.bid_post(rfq))
+    client.post(_url(rfq), builders.bid_post(rfq))
     response = client.post(reverse("rfq:seller_bid_withdraw", args=[rfq.pk]))
     assert response.status_code == 302
     bid = Bid.objects.get(rfq=rfq)
     assert bid.status == Bid.Status.WITHDRAWN
-    client.post(_url(rfq), helpers.bid_post(rfq))
+    client.post(_url(rfq), builders.bid_post(rfq))
     bid.refresh_from_db()
     assert bid.status == Bid.Status.SUBMITTED
     assert bid.revisions.count() == 2
@@ -131,7 +131,7 @@ def test_withdraw_then_submit_again(cast, rfq) -> None:  # type: ignore[no-untyp
 
 def test_an_addendum_asks_for_reconfirmation_and_the_button_gives_it(cast, rfq) -> None:  # type: ignore[no-untyped-def]
     client = client_for(cast.seller_sales)
-    client.post(_url(rfq), helpers.bid_post(rfq))
+    client.post(_url(rfq), builders.bid_post(rfq))
     services.addendum_create(
         actor=cast.buyer_owner,
         rfq=rfq,
@@ -153,19 +153,19 @@ def test_an_addendum_asks_for_reconfirmation_and_the_button_gives_it(cast, rfq) 
 
 def test_deadline_minus_one_second_is_accepted(cast, rfq) -> None:  # type: ignore[no-untyped-def]
     with time_machine.travel(rfq.bid_deadline - timedelta(seconds=1), tick=False):
-        response = client_for(cast.seller_sales).post(_url(rfq), helpers.bid_post(rfq))
+        response = client_for(cast.seller_sales).post(_url(rfq), builders.bid_post(rfq))
     assert response.status_code == 302
     assert Bid.objects.get(rfq=rfq).status == Bid.Status.SUBMITTED
 
 
 def test_deadline_plus_one_second_is_refused_though_status_is_still_open(cast, rfq) -> None:  # type: ignore[no-untyped-def]
     client = client_for(cast.seller_sales)
-    client.post(_url(rfq), helpers.bid_post(rfq, action="save"))
+    client.post(_url(rfq), builders.bid_post(rfq, action="save"))
     with time_machine.travel(rfq.bid_deadline + timedelta(seconds=1), tick=False):
         rfq.refresh_from_db()
         assert rfq.status == "open"  # the closing task has not run
         bid = Bid.objects.get(rfq=rfq)
-        response = client.post(_url(rfq), helpers.bid_post(rfq, monthly="1.00"))
+        response = client.post(_url(rfq), builders.bid_post(rfq, monthly="1.00"))
         assert response.status_code == 400
         assert "Bidding on this request has closed." in response.content.decode()
         # The refused submission changed nothing: the draft keeps its prices.
@@ -187,21 +187,21 @@ def test_billing_staff_read_the_bid_but_cannot_write(cast, rfq) -> None:  # type
     page = client.get(_url(rfq))
     assert page.status_code == 200
     assert "Submit bid" not in page.content.decode()
-    assert client.post(_url(rfq), helpers.bid_post(rfq)).status_code == 403
+    assert client.post(_url(rfq), builders.bid_post(rfq)).status_code == 403
     assert not Bid.objects.exists()
 
 
 def test_attachments_are_checked_by_content_and_kept(cast, rfq) -> None:  # type: ignore[no-untyped-def]
     client = client_for(cast.seller_sales)
     fake = SimpleUploadedFile("prices.pdf", b"MZ not a pdf at all", content_type="application/pdf")
-    response = client.post(_url(rfq), {**helpers.bid_post(rfq, action="save"), "attachments": [fake]})
+    response = client.post(_url(rfq), {**builders.bid_post(rfq, action="save"), "attachments": [fake]})
     assert response.status_code == 400
     assert "is not a PDF, PNG, JPEG file" in response.content.decode()
     assert not Bid.objects.exists()
 
-    good = SimpleUploadedFile("network map.pdf", helpers.PDF, content_type="application/pdf")
-    png = SimpleUploadedFile("diagram.png", helpers.PNG, content_type="image/png")
-    response = client.post(_url(rfq), {**helpers.bid_post(rfq, action="save"), "attachments": [good, png]})
+    good = SimpleUploadedFile("network map.pdf", builders.PDF, content_type="application/pdf")
+    png = SimpleUploadedFile("diagram.png", builders.PNG, content_type="image/png")
+    response = client.post(_url(rfq), {**builders.bid_post(rfq, action="save"), "attachments": [good, png]})
     assert response.status_code == 302
     names = sorted(BidAttachment.objects.filter(bid__rfq=rfq).values_list("original_name", flat=True))
     assert names == ["diagram.png", "network map.pdf"]

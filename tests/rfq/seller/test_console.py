@@ -8,7 +8,7 @@ from django.urls import reverse
 from marketplace.models import AuditEvent
 from rfq.models import Bid, BidLine, BidRevision, Rfq
 from tests.conftest import client_for
-from tests.rfq.seller import helpers
+from tests.rfq import builders
 
 pytestmark = pytest.mark.django_db
 LIST = reverse("rfq:console_list")
@@ -19,8 +19,8 @@ PRICE = "313.17"
 
 @pytest.fixture
 def rfq(cast):  # type: ignore[no-untyped-def]
-    rfq = helpers.make_request(cast, carriers=[cast.carrier_org, cast.other_carrier_org])
-    helpers.submit_bid(rfq, cast.carrier_org, cast.seller_sales, monthly=PRICE)
+    rfq = builders.published(cast.buyer_owner, [cast.carrier_org, cast.other_carrier_org])
+    builders.bid(rfq, cast.seller_sales, monthly=PRICE)
     return rfq
 
 
@@ -68,7 +68,7 @@ def test_detail_before_the_deadline_shows_metadata_but_no_prices(cast, rfq) -> N
 
 
 def test_detail_after_the_deadline_shows_the_comparison(cast, rfq) -> None:  # type: ignore[no-untyped-def]
-    helpers.open_bids(rfq)
+    builders.past_deadline(rfq)
     html = client_for(cast.moderator).get(reverse("rfq:console_detail", args=[rfq.pk])).content.decode()
     assert PRICE in html
     assert "Published digests" in html
@@ -113,7 +113,7 @@ def test_admin_hides_bid_prices_until_the_bids_open(cast, rfq) -> None:  # type:
         assert response.status_code == 200, url
         assert PRICE not in response.content.decode(), url
     assert revision.digest in admin.get(urls[2]).content.decode()
-    helpers.open_bids(rfq)
+    builders.past_deadline(rfq)
     for url in urls[:3]:
         assert PRICE in admin.get(url).content.decode(), url
     # Read-mostly: nothing can be changed or added from the admin.

@@ -9,12 +9,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from buyers import services as buyer_services
-from buyers.models import Site
 from marketplace.models import ServiceType
 from rfq import services
 from rfq.models import Rfq
 from tests.conftest import client_for
-from tests.rfq.seller import helpers
+from tests.rfq import builders
 
 pytestmark = pytest.mark.django_db
 
@@ -32,16 +31,11 @@ def _group_request(cast) -> Rfq:  # type: ignore[no-untyped-def]
     )
     row = buyer_services.group_join_with_code(actor=cast.other_buyer, organization=cast.other_buyer_org, code=code)
     buyer_services.group_request_decide(actor=cast.buyer_owner, request=row, approve=True)
-    helpers.buyer_profile(cast.buyer_org)
-    helpers.buyer_profile(cast.other_buyer_org)
-    sites = helpers.make_sites(cast.buyer_org)
-    member_site = Site.objects.create(
-        organization=cast.other_buyer_org,
-        name="Zqx Member Shop",
-        street="5 Zqxmember Street",
-        city="Leeds",
-        region="West Yorkshire",
-        postcode="LS2 7EW",
+    builders.profile(cast.buyer_org)
+    builders.profile(cast.other_buyer_org)
+    sites = builders.marked_sites(cast.buyer_org)
+    member_site = builders.site(
+        cast.other_buyer_org, "Zqx Member Shop", street="5 Zqxmember Street", postcode="LS2 7EW"
     )
     rfq = services.rfq_create_draft(actor=cast.buyer_owner, buyer=cast.buyer_org, title="Group broadband", group=group)
     rfq = services.rfq_set_sites(actor=cast.buyer_owner, rfq=rfq, sites=[*sites, member_site])
@@ -75,7 +69,7 @@ def _group_request(cast) -> Rfq:  # type: ignore[no-untyped-def]
 
 
 def test_group_request_shows_counts_of_buyers_and_sites_but_no_names(cast) -> None:  # type: ignore[no-untyped-def]
-    helpers.seed_identity(cast)
+    builders.seed_identity(cast)
     rfq = _group_request(cast)
     assert rfq.status == Rfq.Status.OPEN
     client = client_for(cast.seller_sales)
@@ -88,7 +82,7 @@ def test_group_request_shows_counts_of_buyers_and_sites_but_no_names(cast) -> No
     assert "LS2 7EW, Leeds, GB" in detail
     for page in (inbox, detail):
         for secret in (
-            *helpers.MARKERS.values(),
+            *builders.MARKERS.values(),
             cast.other_buyer_org.name,
             "Zqx Merchants Group",
             "Zqx Member Shop",

@@ -11,7 +11,7 @@ from django.utils import timezone
 from marketplace.models import User
 from rfq.models import Rfq, RfqInvitation
 from tests.conftest import client_for
-from tests.rfq.seller import helpers
+from tests.rfq import builders
 
 pytestmark = pytest.mark.django_db
 URL = reverse("rfq:seller_inbox")
@@ -24,14 +24,14 @@ def test_empty_state_points_to_the_criteria(cast) -> None:  # type: ignore[no-un
 
 
 def test_lists_own_invitations_with_the_alias_only(cast) -> None:  # type: ignore[no-untyped-def]
-    helpers.seed_identity(cast)
-    rfq = helpers.make_request(cast)
+    builders.seed_identity(cast)
+    rfq = builders.published(cast.buyer_owner, [cast.carrier_org])
     html = client_for(cast.seller_sales).get(URL).content.decode()
     assert rfq.reference in html
     assert f"Buyer {cast.buyer_org.alias}" in html
     assert "Dedicated Internet access" in html
-    assert helpers.MARKERS["org_name"] not in html
-    assert helpers.MARKERS["trading_name"] not in html
+    assert builders.MARKERS["org_name"] not in html
+    assert builders.MARKERS["trading_name"] not in html
     # The carrier that was not invited sees nothing of it.
     other = client_for(cast.other_seller).get(URL).content.decode()
     assert rfq.reference not in other
@@ -39,7 +39,7 @@ def test_lists_own_invitations_with_the_alias_only(cast) -> None:  # type: ignor
 
 
 def test_deadline_is_shown_in_the_users_time_zone(cast) -> None:  # type: ignore[no-untyped-def]
-    rfq = helpers.make_request(cast)
+    rfq = builders.published(cast.buyer_owner, [cast.carrier_org])
     deadline = timezone.now().replace(month=1, day=15, hour=12, minute=0, second=0, microsecond=0)
     deadline = deadline.replace(year=timezone.now().year + 1)
     Rfq.objects.filter(pk=rfq.pk).update(bid_deadline=deadline, decision_deadline=deadline + timedelta(days=10))
@@ -51,8 +51,10 @@ def test_deadline_is_shown_in_the_users_time_zone(cast) -> None:  # type: ignore
 
 
 def test_filters_by_service_region_deadline_and_state(cast) -> None:  # type: ignore[no-untyped-def]
-    data = helpers.make_request(cast, title="Data lines")
-    mobile = helpers.make_request(cast, title="Mobile fleet", services_per_site=("mobile-plans",), hours=24 * 20)
+    data = builders.published(cast.buyer_owner, [cast.carrier_org], title="Data lines")
+    mobile = builders.published(
+        cast.buyer_owner, [cast.carrier_org], title="Mobile fleet", services_per_site=("mobile-plans",), hours=24 * 20
+    )
     client = client_for(cast.seller_sales)
 
     def refs(**params: str) -> set[str]:
@@ -74,7 +76,7 @@ def test_filters_by_service_region_deadline_and_state(cast) -> None:  # type: ig
 
 
 def test_pages_and_pins_its_query_count(cast, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
-    rfq = helpers.make_request(cast)
+    rfq = builders.published(cast.buyer_owner, [cast.carrier_org])
     # Many invitations to many requests: copy the invitation onto 24 more published requests.
     for n in range(24):
         clone = Rfq.objects.get(pk=rfq.pk)

@@ -9,14 +9,16 @@ from rfq import services
 from rfq.models import Question, RfqInvitation
 from tests.conftest import client_for
 from tests.factories import member_of
-from tests.rfq.seller import helpers
+from tests.rfq import builders
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def rfq(cast):  # type: ignore[no-untyped-def]
-    return helpers.make_request(cast, carriers=[cast.carrier_org, cast.other_carrier_org])
+    return builders.published(
+        cast.buyer_owner, [cast.carrier_org, cast.other_carrier_org], spend="410.00", volume="2 TB"
+    )
 
 
 def _url(rfq, name: str = "seller_detail") -> str:  # type: ignore[no-untyped-def]
@@ -24,7 +26,7 @@ def _url(rfq, name: str = "seller_detail") -> str:  # type: ignore[no-untyped-de
 
 
 def test_first_view_marks_the_invitation_viewed(cast, rfq) -> None:  # type: ignore[no-untyped-def]
-    invitation = helpers.invitation(rfq, cast.carrier_org)
+    invitation = builders.invitation(rfq, cast.carrier_org)
     assert invitation.viewed_at is None
     assert client_for(cast.seller_sales).get(_url(rfq)).status_code == 200
     invitation.refresh_from_db()
@@ -62,7 +64,7 @@ def test_shows_the_anonymous_facts_lines_usage_and_billing(cast, rfq) -> None:  
 
 
 def test_other_carriers_and_strangers_get_404(cast) -> None:  # type: ignore[no-untyped-def]
-    rfq = helpers.make_request(cast)  # only carrier_org is listed
+    rfq = builders.published(cast.buyer_owner, [cast.carrier_org])  # only carrier_org is listed
     for user in (cast.other_seller, cast.buyer_owner, cast.moderator, cast.billing_agent):
         for name in ("seller_detail", "seller_bid", "seller_summary_pdf"):
             assert client_for(user).get(_url(rfq, name)).status_code == 404, (user, name)
@@ -72,7 +74,7 @@ def test_other_carriers_and_strangers_get_404(cast) -> None:  # type: ignore[no-
 def test_intend_then_decline_with_a_reason(cast, rfq) -> None:  # type: ignore[no-untyped-def]
     client = client_for(cast.seller_sales)
     client.post(_url(rfq, "seller_respond"), {"action": "intend"})
-    invitation = helpers.invitation(rfq, cast.carrier_org)
+    invitation = builders.invitation(rfq, cast.carrier_org)
     assert invitation.state == RfqInvitation.State.INTENDS
     response = client.post(_url(rfq, "seller_respond"), {"action": "decline", "reason": ""})
     assert response.status_code == 400
@@ -107,17 +109,17 @@ def test_billing_staff_read_but_every_write_is_403(cast, rfq) -> None:  # type: 
     assert "I intend to bid" not in page.content.decode()
     assert billing.post(_url(rfq, "seller_respond"), {"action": "intend"}).status_code == 403
     assert billing.post(_url(rfq, "seller_ask"), {"text": "Hello?"}).status_code == 403
-    assert helpers.invitation(rfq, cast.carrier_org).state != RfqInvitation.State.INTENDS
+    assert builders.invitation(rfq, cast.carrier_org).state != RfqInvitation.State.INTENDS
     assert not Question.objects.exists()
 
 
 def test_after_opening_digests_show_with_own_bid_marked(cast, rfq) -> None:  # type: ignore[no-untyped-def]
-    mine = helpers.submit_bid(rfq, cast.carrier_org, cast.seller_sales, monthly="300.00")
-    theirs = helpers.submit_bid(rfq, cast.other_carrier_org, cast.other_seller, monthly="250.00")
+    mine = builders.bid(rfq, cast.seller_sales, monthly="300.00")
+    theirs = builders.bid(rfq, cast.other_seller, monthly="250.00")
     before = client_for(cast.seller_sales).get(_url(rfq)).content.decode()
     assert theirs.digest not in before
     assert "Published bid digests" not in before
-    helpers.open_bids(rfq)
+    builders.past_deadline(rfq)
     html = client_for(cast.seller_sales).get(_url(rfq)).content.decode()
     assert "Published bid digests" in html
     assert mine.digest in html and theirs.digest in html
@@ -136,7 +138,7 @@ def test_an_overdue_request_is_opened_when_a_carrier_looks(cast, rfq) -> None:  
 
     import time_machine
 
-    helpers.submit_bid(rfq, cast.carrier_org, cast.seller_sales)
+    builders.bid(rfq, cast.seller_sales)
     with time_machine.travel(rfq.bid_deadline + timedelta(minutes=1), tick=False):
         html = client_for(cast.seller_sales).get(_url(rfq)).content.decode()
     rfq.refresh_from_db()
@@ -145,28 +147,28 @@ def test_an_overdue_request_is_opened_when_a_carrier_looks(cast, rfq) -> None:  
 
 
 def test_after_award_the_winner_sees_the_buyer_and_the_loser_does_not(cast, rfq) -> None:  # type: ignore[no-untyped-def]
-    helpers.seed_identity(cast)
-    helpers.submit_bid(rfq, cast.carrier_org, cast.seller_sales)
-    helpers.submit_bid(rfq, cast.other_carrier_org, cast.other_seller)
-    helpers.award(rfq, cast, cast.carrier_org)
+    builders.seed_identity(cast)
+    builders.bid(rfq, cast.seller_sales)
+    builders.bid(rfq, cast.other_seller)
+    builders.awarded(rfq, winner=cast.carrier_org)
     winner = client_for(cast.seller_sales).get(_url(rfq)).content.decode()
     assert "You won this request." in winner
     for key in ("org_name", "org_street", "org_phone", "org_email", "owner_email", "site_a_name", "po_number"):
-        assert helpers.MARKERS[key] in winner, key
+        assert builders.MARKERS[key] in winner, key
     loser = client_for(cast.other_seller).get(_url(rfq)).content.decode()
     assert "The buyer selected another offer." in loser
-    for value in helpers.MARKERS.values():
+    for value in builders.MARKERS.values():
         assert value not in loser
 
 
 def test_prior_bills_go_to_the_winner_only_after_award(cast) -> None:  # type: ignore[no-untyped-def]
-    rfq = helpers.make_request(cast, carriers=[cast.carrier_org, cast.other_carrier_org], prior_bill=True)
+    rfq = builders.published(cast.buyer_owner, [cast.carrier_org, cast.other_carrier_org], prior_bill=True)
     bill = rfq.prior_bills.get()
     url = reverse("rfq:seller_prior_bill", args=[rfq.pk, bill.pk])
-    helpers.submit_bid(rfq, cast.carrier_org, cast.seller_sales)
-    helpers.submit_bid(rfq, cast.other_carrier_org, cast.other_seller)
+    builders.bid(rfq, cast.seller_sales)
+    builders.bid(rfq, cast.other_seller)
     assert client_for(cast.seller_sales).get(url).status_code == 404  # before award: nobody
-    helpers.award(rfq, cast, cast.carrier_org)
+    builders.awarded(rfq, winner=cast.carrier_org)
     response = client_for(cast.seller_sales).get(url)
     assert response.status_code == 200
     assert b"".join(response.streaming_content).startswith(b"%PDF")
