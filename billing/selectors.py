@@ -10,10 +10,11 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Avg, Count, Max, Min, Q, QuerySet, Sum
 from django.http import Http404
+from django.utils import timezone
 
-from billing.models import Contract, Invoice, InvoiceLine, Settlement
+from billing.models import Contract, Invoice, InvoiceLine, RateLine, Settlement, UsageImport, UsageRecord
 from marketplace.models import Organization, User
 from marketplace.selectors import membership_for_user
 
@@ -42,6 +43,48 @@ def invoice_delivery(invoice: Invoice) -> set[str]:
     return set(
         Contract.objects.filter(pk__in=invoice.lines.values("contract_id")).values_list("invoice_delivery", flat=True)
     )
+
+
+def contract_usage_period(contract: Contract) -> date:
+    """The month a contract's usage page opens on: its latest billed month, else last month."""
+    latest = (
+        InvoiceLine.objects.filter(contract=contract)
+        .order_by("-invoice__period")
+        .values_list("invoice__period")
+        .first()
+    )
+    if latest is not None:
+        return latest[0]
+    today = timezone.now().date()
+    return date(today.year - (today.month == 1), (today.month - 2) % 12 + 1, 1)
+
+
+def contract_usage(contract: Contract, period: date) -> list[dict[str, Any]]:
+    """Usage billed in one month per rate line and source, with its quality of service, in one GROUP BY."""
+    grouped = (
+        UsageRecord.objects.filter(contract_id=contract.pk, bill_period=period)
+        .values("rate_line_id", "source", "unit")
+        .annotate(
+            records=Count("*"),
+            quantity=Sum("quantity"),
+            volume_bytes=Sum("volume_bytes"),
+            latency_ms=Avg("latency_ms"),
+            jitter_ms=Avg("jitter_ms"),
+            packet_loss_pct=Avg("packet_loss_pct"),
+            asr_pct=Avg("asr_pct"),
+            min_bandwidth_mbps=Min("min_bandwidth_mbps"),
+            max_bandwidth_mbps=Max("max_bandwidth_mbps"),
+            adjustments=Count("record_id", filter=Q(is_adjustment=True)),
+        )
+        .order_by("rate_line_id", "source", "unit")
+    )
+    rows: list[dict[str, Any]] = [dict(row) for row in grouped]
+    lines = dict(RateLine.objects.filter(contract=contract).values_list("pk", "description"))
+    sources = dict(UsageImport.Source.choices)
+    for row in rows:
+        row["description"] = lines.get(row["rate_line_id"], "")
+        row["source_label"] = sources.get(row["source"], row["source"])
+    return rows
 
 
 def invoices_to_post(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:

@@ -100,15 +100,22 @@ def contract_list(request: AuthedHttpRequest) -> HttpResponse:
 
 def contract_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     actor, contract = access.contract_get_for_user(user=request.user, pk=pk)
+    form = forms.PeriodFilterForm(request.GET or None)
+    period = (form.cleaned_data["period"] if form.is_valid() else None) or selectors.contract_usage_period(contract)
     return render(
         request,
         "billing/contract_detail.html",
         {
             "actor": actor,
             "contract": contract,
-            "rate_lines": contract.rate_lines.all(),
+            "rate_lines": contract.rate_lines.select_related("site", "service_type").prefetch_related("tiers"),
+            "delivery": selectors.DELIVERY_LABELS.get(contract.invoice_delivery, contract.invoice_delivery),
+            "usage_form": form if form.is_bound else forms.PeriodFilterForm(initial={"period": f"{period:%Y-%m}"}),
+            "usage_period": period,
+            "usage": selectors.contract_usage(contract, period),
             "can_edit": actor.is_moderator,
         },
+        status=400 if form.is_bound and not form.is_valid() else 200,
     )
 
 

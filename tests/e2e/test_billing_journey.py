@@ -93,7 +93,16 @@ def test_usage_to_invoice_to_payment_to_settlement(live_server, browser, tmp_pat
     _shot(buyer, "06-buyer-invoices")
     buyer.get_by_role("link", name=invoice.number).click()
     expect(buyer.get_by_role("heading", name=re.compile(f"Invoice {invoice.number}"))).to_be_visible()
+    expect(buyer.get_by_role("heading", name="How to pay")).to_be_visible()
     _shot(buyer, "07-buyer-invoice")
+    # The contract shows the month's usage per line and who reported it.
+    buyer.get_by_role("link", name="Contracts").click()
+    buyer.get_by_role("link", name="CT-ACME01").click()
+    expect(buyer.get_by_role("heading", name="Usage and quality of service, billed in October 2026")).to_be_visible()
+    expect(buyer.get_by_role("cell", name="The carrier").first).to_be_visible()
+    _shot(buyer, "07b-buyer-contract-usage")
+    buyer.go_back()
+    buyer.go_back()
     with buyer.expect_download() as download:
         buyer.get_by_role("button", name="Download PDF").click()
     pdf = tmp_path / "invoice.pdf"
