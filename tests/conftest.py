@@ -26,6 +26,7 @@ class Cast:
     other_buyer: User
     seller_admin: User
     seller_sales: User
+    seller_billing: User
     other_seller: User
     moderator: User
     billing_agent: User
@@ -40,6 +41,7 @@ ROLES = (
     "other_buyer",
     "seller_admin",
     "seller_sales",
+    "seller_billing",
     "other_seller",
     "moderator",
     "billing_agent",
@@ -64,6 +66,7 @@ def make_cast() -> Cast:
         other_buyer=member_of(other_buyer_org, "owner", email="owner@other-buyer.test"),
         seller_admin=member_of(carrier_org, "admin", email="admin@carrier.test"),
         seller_sales=member_of(carrier_org, "sales", email="sales@carrier.test"),
+        seller_billing=member_of(carrier_org, "billing", email="billing@carrier.test"),
         other_seller=member_of(other_carrier_org, "admin", email="admin@other-carrier.test"),
         moderator=UserFactory(email="moderator@switchboard.test", is_staff=True, is_superuser=True),
         billing_agent=member_of(bureau_org, "agent", email="agent@bureau.test"),

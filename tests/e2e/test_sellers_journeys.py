@@ -217,3 +217,28 @@ def test_carrier_registers_is_verified_and_a_sales_colleague_manages_offers(  # 
     sales.get_by_role("link", name="Dashboard", exact=True).click()
     expect(sales.get_by_role("link", name="Open the requests inbox")).to_be_visible()
     sales.screenshot(path="tmp/screenshots/sellers-09-sales-dashboard.png", full_page=True)
+
+
+def test_billing_staff_land_on_the_portal_without_selling_actions(live_server, page, shot) -> None:  # type: ignore[no-untyped-def]
+    from tests.billing import world
+    from tests.sellers import helpers
+
+    cast = make_cast()
+    world.build(cast)
+    helpers.make_offer(cast.carrier_org, cast.seller_admin)
+    sign_in(page, live_server.url, cast.seller_billing.email, PASSWORD)
+    expect(page.get_by_text("Seller portal")).to_be_visible()
+    expect(page.get_by_role("heading", name="Invoices and statements")).to_be_visible()
+    shot("sellers-10-billing-dashboard")
+
+    page.get_by_role("link", name="Offers", exact=True).click()
+    expect(page.locator("tbody tr")).to_have_count(1)
+    expect(page.get_by_role("link", name="New offer")).to_have_count(0)
+    page.get_by_role("link", name="Billing", exact=True).click()
+    tabs = page.get_by_role("navigation", name="Billing")
+    for name in ("Contracts", "Usage uploads", "Invoice lines", "Settlements"):
+        expect(tabs.get_by_role("link", name=name)).to_be_visible()
+    page.get_by_role("link", name="Dashboard", exact=True).click()
+    page.get_by_role("link", name="Settlement statements").click()
+    expect(page.get_by_role("link", name="October 2026")).to_be_visible()
+    shot("sellers-11-billing-settlements")

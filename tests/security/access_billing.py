@@ -2,9 +2,11 @@
 
 Objects belong to the cast's buyer_org (contract, invoice) and carrier_org (usage import, settlement).
 Billing staff (moderator, billing agent) see all billing data; only the moderator records payments, issues
-notes, pays out settlements and sets commission (the agent gets 403). Carrier sales staff see contracts only
-(403 on usage, lines and settlements). Buyers see their own contracts and invoices; a carrier never sees an
-invoice. "billing:home" is declared in access_table.py.
+notes, pays out settlements and sets commission (the agent gets 403). A carrier's admin and billing staff see
+its contracts, upload and read its usage, and see the invoice lines it supplied and its settlements; carrier
+sales staff see contracts only (403 on usage, lines and settlements). Buyers see their own contracts and
+invoices; a carrier never sees a buyer's invoice. Only staff reach bill runs, payments, commission and the
+ledger (404 to carriers). "billing:home" is declared in access_table.py.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from tests.security.access_table_base import SIGNED_IN, Entry, allow
 
 STAFF = ("moderator", "billing_agent")
 MODERATOR_WRITES = allow("moderator", forbidden=("billing_agent",))
-CARRIER_FINANCE = allow("seller_admin", "other_seller", *STAFF, forbidden=("seller_sales",))
-OWN_CARRIER_FINANCE = allow("seller_admin", *STAFF, forbidden=("seller_sales",))
+FINANCE = ("seller_admin", "seller_billing")
+CARRIER_FINANCE = allow(*FINANCE, "other_seller", *STAFF, forbidden=("seller_sales",))
+OWN_CARRIER_FINANCE = allow(*FINANCE, *STAFF, forbidden=("seller_sales",))
 PERIOD = {"period": "2026-10"}
 
 
@@ -92,7 +95,8 @@ BILLING_TABLE: dict[str, Entry] = {
     # Contracts: every buyer and carrier lists its own; the detail only to its parties and staff.
     "billing:contract_list": Entry(SIGNED_IN),
     "billing:contract_detail": Entry(
-        allow("buyer_owner", "buyer_member", "seller_admin", "seller_sales", *STAFF), kwargs=_contract
+        allow("buyer_owner", "buyer_member", "seller_admin", "seller_sales", "seller_billing", *STAFF),
+        kwargs=_contract,
     ),
     # Invoices: the buyer's own and staff; carriers never see a buyer's invoice.
     "billing:invoice_list": Entry(allow("buyer_owner", "buyer_member", "other_buyer", *STAFF)),
@@ -104,7 +108,7 @@ BILLING_TABLE: dict[str, Entry] = {
     "billing:invoice_mark_posted": Entry(
         allow(*STAFF), kwargs=_invoice_no_pdf, method="POST", note="an e-mailed invoice: refused with a message"
     ),
-    # Usage: the carrier's admin and billing staff, and billing staff for every carrier.
+    # Usage: the carrier's admin and billing staff upload and read it; billing staff read every carrier's.
     "billing:usage_import_list": Entry(CARRIER_FINANCE),
     "billing:usage_import_create": Entry(CARRIER_FINANCE, method="POST", note="no file: 400"),
     "billing:usage_format": Entry(CARRIER_FINANCE),
@@ -115,12 +119,12 @@ BILLING_TABLE: dict[str, Entry] = {
     "billing:settlement_detail": Entry(OWN_CARRIER_FINANCE, kwargs=_settlement_no_pdf),
     "billing:settlement_statement": Entry(OWN_CARRIER_FINANCE, kwargs=_settlement),
     "billing:settlement_mark_paid": Entry(
-        allow("moderator", forbidden=("billing_agent", "seller_admin", "seller_sales")),
+        allow("moderator", forbidden=("billing_agent", "seller_admin", "seller_sales", "seller_billing")),
         kwargs=_settlement_no_pdf,
         method="POST",
         note="no reference: 400",
     ),
-    "billing:carrier_lines": Entry(allow("seller_admin", "other_seller", forbidden=("seller_sales",))),
+    "billing:carrier_lines": Entry(allow(*FINANCE, "other_seller", forbidden=("seller_sales",))),
     # Resellers: usage and charges per end customer.
     "billing:reseller_usage": Entry(allow("buyer_owner", "buyer_member"), setup=_make_reseller),
     "billing:reseller_usage_csv": Entry(allow("buyer_owner", "buyer_member"), setup=_make_reseller),

@@ -1,7 +1,9 @@
 """Access rules for the sellers app's URLs (see access_table.py for the vocabulary).
 
-The cast has a carrier admin and a sales user in carrier_org and an admin of another carrier;
-the billing role is checked against this same table in tests/sellers/test_roles.py.
+The cast has a carrier admin, a sales user and a billing user in carrier_org and an admin of another carrier.
+Every carrier member reads the portal; admins and sales staff change criteria, coverage and offers; only
+admins change the registration. carrier_org's billing staff read everything here and get 403 on every write
+(and on the forms that lead to one): sellers/selectors.py says so and tests/sellers/test_roles.py checks it.
 """
 
 from __future__ import annotations
@@ -9,16 +11,18 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conftest import Cast
-from tests.security.access_table_base import SELLERS, SIGNED_IN, Entry, allow
+from tests.security.access_table_base import FORBIDDEN, SELLERS, SIGNED_IN, Entry, allow
 from tests.sellers import helpers
 
-OWN_CARRIER = ("seller_admin", "seller_sales")
-# Pages every carrier may open for its own organisation.
-CARRIER_PAGE = allow(*SELLERS)
+# Pages every carrier may open for its own organisation, billing staff included.
+CARRIER_PAGE = allow(*SELLERS, "seller_billing")
+# Forms and writes for the carrier's own organisation: billing staff get 403.
+CARRIER_WRITE = allow(*SELLERS, forbidden=("seller_billing",))
 # Own-organisation objects: the other carrier gets 404.
-OWN_OBJECT = allow(*OWN_CARRIER)
-# Admin-only pages: sales get 403.
-ADMIN_PAGE = allow("seller_admin", "other_seller", forbidden=("seller_sales",))
+OWN_OBJECT = allow("seller_admin", "seller_sales", "seller_billing")
+OWN_OBJECT_WRITE = allow("seller_admin", "seller_sales", forbidden=("seller_billing",))
+# Admin-only pages: sales and billing staff get 403.
+ADMIN_PAGE = allow("seller_admin", "other_seller", forbidden=("seller_sales", "seller_billing"))
 
 _made: dict[str, int] = {}
 
@@ -67,33 +71,21 @@ SELLERS_TABLE: dict[str, Entry] = {
     "sellers:profile": Entry(CARRIER_PAGE),
     "sellers:logo": Entry(SIGNED_IN, kwargs=_logo, note="a verified carrier's logo is shown to every signed-in user"),
     "sellers:criteria_list": Entry(CARRIER_PAGE),
-    "sellers:criteria_create": Entry(allow(*SELLERS)),
-    "sellers:criteria_edit": Entry(OWN_OBJECT, kwargs=_criteria),
-    "sellers:criteria_pause": Entry(OWN_OBJECT, kwargs=_criteria, method="POST"),
-    "sellers:criteria_resume": Entry(OWN_OBJECT, kwargs=_criteria, method="POST"),
-    "sellers:criteria_delete": Entry(OWN_OBJECT, kwargs=_criteria, method="POST", setup=_criteria_again),
-    "sellers:coverage": Entry(CARRIER_PAGE),
-    "sellers:coverage_delete": Entry(OWN_OBJECT, kwargs=_coverage, method="POST", setup=_coverage_again),
+    "sellers:criteria_create": Entry(CARRIER_WRITE),
+    "sellers:criteria_edit": Entry(OWN_OBJECT_WRITE, kwargs=_criteria),
+    "sellers:criteria_pause": Entry(OWN_OBJECT_WRITE, kwargs=_criteria, method="POST"),
+    "sellers:criteria_resume": Entry(OWN_OBJECT_WRITE, kwargs=_criteria, method="POST"),
+    "sellers:criteria_delete": Entry(OWN_OBJECT_WRITE, kwargs=_criteria, method="POST", setup=_criteria_again),
+    "sellers:coverage": Entry(CARRIER_PAGE, note="the page reads; its add form posts here and is 403 for billing"),
+    "sellers:coverage_delete": Entry(OWN_OBJECT_WRITE, kwargs=_coverage, method="POST", setup=_coverage_again),
     "sellers:offer_list": Entry(CARRIER_PAGE),
-    "sellers:offer_create": Entry(allow(*SELLERS)),
-    "sellers:offer_import": Entry(allow(*SELLERS)),
+    "sellers:offer_create": Entry(CARRIER_WRITE),
+    "sellers:offer_import": Entry(CARRIER_WRITE),
     "sellers:offer_import_template": Entry(CARRIER_PAGE),
     "sellers:offer_detail": Entry(OWN_OBJECT, kwargs=_offer),
-    "sellers:offer_edit": Entry(OWN_OBJECT, kwargs=_offer),
-    "sellers:offer_retire": Entry(OWN_OBJECT, kwargs=_offer, method="POST"),
+    "sellers:offer_edit": Entry(OWN_OBJECT_WRITE, kwargs=_offer),
+    "sellers:offer_retire": Entry(OWN_OBJECT_WRITE, kwargs=_offer, method="POST"),
 }
 
-# Writes a billing user may not make, and pages only an admin may open: the 403s of tests/sellers/test_roles.py.
-BILLING_FORBIDDEN = {
-    "sellers:register",
-    "sellers:criteria_create",
-    "sellers:criteria_edit",
-    "sellers:criteria_pause",
-    "sellers:criteria_resume",
-    "sellers:criteria_delete",
-    "sellers:coverage_delete",
-    "sellers:offer_create",
-    "sellers:offer_import",
-    "sellers:offer_edit",
-    "sellers:offer_retire",
-}
+# What carrier_org's billing staff may not do here, read off the table for tests/sellers/test_roles.py.
+BILLING_FORBIDDEN = {key for key, entry in SELLERS_TABLE.items() if entry.expect["seller_billing"] == FORBIDDEN}

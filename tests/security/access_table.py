@@ -61,20 +61,20 @@ def _document_pk(cast: Cast) -> dict[str, Any]:
     return {"pk": services.document_add(actor=cast.buyer_owner, organization=cast.buyer_org, file=pdf, kind="tax").pk}
 
 
-ORG_MEMBERS = [
-    r
-    for r in (
-        "buyer_owner",
-        "buyer_member",
-        "other_buyer",
-        "seller_admin",
-        "seller_sales",
-        "other_seller",
-        "billing_agent",
-    )
-]
+ORG_MEMBERS = (
+    "buyer_owner",
+    "buyer_member",
+    "other_buyer",
+    "seller_admin",
+    "seller_sales",
+    "seller_billing",
+    "other_seller",
+    "billing_agent",
+)
+# Owners and admins manage people and submit for review; a buyer's member and a carrier's sales and
+# billing staff may not (403).
 MANAGERS = ("buyer_owner", "other_buyer", "seller_admin", "other_seller", "billing_agent")
-NON_MANAGERS = ("buyer_member", "seller_sales")
+NON_MANAGERS = ("buyer_member", "seller_sales", "seller_billing")
 
 TABLE: dict[str, Entry] = {
     # People, documents and review: every organisation's own; the moderator has none.

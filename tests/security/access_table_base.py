@@ -14,6 +14,7 @@ from typing import Any
 from tests.conftest import ROLES, Cast
 
 OK, NOT_FOUND, FORBIDDEN, LOGIN, GONE = "ok", "404", "403", "login", "410"
+CARRIER_ORG_SELLING = {"seller_admin", "seller_sales"}
 
 
 @dataclass
@@ -30,7 +31,14 @@ class Entry:
 
 
 def allow(*roles: str, forbidden: tuple[str, ...] = (), default: str = NOT_FOUND) -> dict[str, str]:
-    """Roles given may; forbidden ones get 403; the visitor is sent to sign in; the rest 404."""
+    """Roles given may; forbidden ones get 403; the visitor is sent to sign in; the rest 404.
+
+    A rule that names the cast's carrier admin or sales user is about carrier_org's own pages, so it must also
+    say what carrier_org's billing staff get: a default 404 there would hide a page they need or a hole.
+    """
+    named = set(roles) | set(forbidden)
+    if named & CARRIER_ORG_SELLING and "seller_billing" not in named:
+        raise ValueError(f"say what seller_billing gets where {sorted(named & CARRIER_ORG_SELLING)} may")
     expect = {}
     for role in ROLES:
         if role in roles:
@@ -47,6 +55,8 @@ def allow(*roles: str, forbidden: tuple[str, ...] = (), default: str = NOT_FOUND
 EVERYONE = {role: OK for role in ROLES}
 SIGNED_IN = allow(*[r for r in ROLES if r != "visitor"])
 BUYERS = ("buyer_owner", "buyer_member", "other_buyer")
+# Carrier staff who sell: the admin and sales user of carrier_org and the other carrier's admin. carrier_org's
+# billing user is deliberately not here; every rule says what it gets (see allow).
 SELLERS = ("seller_admin", "seller_sales", "other_seller")
 STAFF_ONLY_ADMIN = {role: ("ok" if role == "moderator" else "redirect") for role in ROLES}
 STAFF_ONLY_ADMIN["visitor"] = "redirect"

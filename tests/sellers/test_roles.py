@@ -48,10 +48,12 @@ def test_read_only_pages_hide_the_write_buttons_from_billing(cast) -> None:  # t
 
 
 @pytest.mark.django_db
-def test_billing_staff_see_where_invoices_will_be(cast) -> None:  # type: ignore[no-untyped-def]
+def test_billing_staff_are_pointed_to_their_statements(cast) -> None:  # type: ignore[no-untyped-def]
     billing = member_of(cast.carrier_org, "billing", email="billing@carrier.test")
-    body = client_for(billing).get(reverse("sellers:dashboard")).content
-    assert b"No invoices or statements yet." in body and b"An admin of your organisation" in body
-    assert (
-        b"No invoices or statements yet." not in client_for(cast.seller_sales).get(reverse("sellers:dashboard")).content
-    )
+    body = client_for(billing).get(reverse("sellers:dashboard")).content.decode()
+    assert "Invoices and statements" in body and "An admin of your organisation" in body
+    for name in ("billing:settlement_list", "billing:carrier_lines", "billing:usage_import_list"):
+        assert f'href="{reverse(name)}"' in body
+    sales = client_for(cast.seller_sales).get(reverse("sellers:dashboard")).content.decode()
+    assert "Invoices and statements" not in sales
+    assert f'href="{reverse("billing:settlement_list")}"' not in sales
