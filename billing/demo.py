@@ -48,8 +48,22 @@ def _usage_file(contract: Contract, line: RateLine, period: date) -> bytes:
     _, end = services.month_bounds(period)
     out = io.StringIO()
     writer = csv.writer(out)
+    # A reseller's contract is for one end customer: its records name that customer, as a reseller's carrier would.
+    customer = contract.end_customer.reference if contract.end_customer else ""
     writer.writerow(
-        ["record_id", "request", "interval_start", "interval_end", "quantity", "unit", "latency_ms", "equipment_id"]
+        [
+            "record_id",
+            "request",
+            "interval_start",
+            "interval_end",
+            "quantity",
+            "unit",
+            "latency_ms",
+            "jitter_ms",
+            "packet_loss_pct",
+            "equipment_id",
+            "end_customer",
+        ]
     )
     day = period
     while day < end:
@@ -62,7 +76,10 @@ def _usage_file(contract: Contract, line: RateLine, period: date) -> bytes:
                 f"{70 + (day.day * 37) % 60}.5",
                 line.usage_unit,
                 f"{4 + day.day % 5}.2",
+                f"{day.day % 3}.4",
+                f"0.0{day.day % 4}",
                 "NTU-LONDON-1",
+                customer,
             ]
         )
         day += timedelta(days=1)

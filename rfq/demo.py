@@ -253,6 +253,25 @@ def seed() -> list[str]:
 
     step(acme, "MPLS between London and Manchester", awarded)
 
+    harbor = Organization.objects.filter(name="Harbor Voice Partners").first()
+    if harbor is not None:
+        # A reseller's award: one contract per end customer, which the reseller rebills from its usage page.
+        def resold() -> None:
+            hana = _user("reseller@example.com")
+            rfq = _build(
+                hana,
+                harbor,
+                "SIP trunks for Tyne Taxis and Quayside Hotels",
+                _sites(harbor, ["Tyne Taxis dispatch", "Quayside Hotel", "Gateshead Inn"]),
+                ["voice-sip-trunking"],
+                spend="150.00",
+            )
+            _bid(rfq, "Northwind Telecom", "seller@example.com")
+            _close(rfq)
+            _award_to_northwind(rfq, hana)
+
+        step(harbor, "SIP trunks for Tyne Taxis and Quayside Hotels", resold)
+
     def cancelled() -> None:
         rfq = _build(
             alice,

@@ -27,8 +27,12 @@ def test_demo_bills_a_month_pays_it_and_settles_northwind(django_capture_on_comm
     assert counts[0] >= 1 and counts[1] >= 28 and counts[2] >= 1 and counts[3] == 1
     run = BillRun.objects.get()
     assert run.status == BillRun.Status.FINALIZED
-    invoice = Invoice.objects.get(period=run.period)
+    invoice = Invoice.objects.get(period=run.period, allocations__payment__reference=demo.PAYMENT_REFERENCE)
     assert invoice.pdf and invoice.status == Invoice.Status.PAID
+    # The reseller's award bills each end customer on an invoice of its own, which the reseller rebills.
+    resold = Invoice.objects.filter(period=run.period, end_customer__isnull=False)
+    assert sorted(resold.values_list("end_customer__reference", flat=True)) == ["HVP-001", "HVP-002"]
+    assert all(i.pdf for i in resold)
     settlement = Settlement.objects.get(carrier__name="Northwind Telecom")
     assert settlement.status == Settlement.Status.PAID and settlement.statement_pdf
     with django_capture_on_commit_callbacks(execute=True):
