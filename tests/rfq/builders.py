@@ -8,7 +8,7 @@ owner the same way, so any test can search a page, an e-mail or a PDF for the bu
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -150,6 +150,7 @@ def criteria(
 
 
 def service_type(code: str) -> ServiceType:
+    """The catalogue's service type with that code."""
     return ServiceType.objects.get(code=code)
 
 
@@ -178,9 +179,8 @@ def draft(
     group: BuyingGroup | None = None,
     services_per_site: tuple[str, ...] = ("internet-dedicated",),
     features: dict[str, Any] | None = None,
-    spend: str | None = "400.00",
+    spend: str = "400.00",
     volume: str = "",
-    po_number: str = MARKERS["po_number"],
     prior_bill: bool = False,
 ) -> Rfq:
     """A draft of the owner's organisation filled up to the visibility step: sites, a line per service per site,
@@ -201,16 +201,15 @@ def draft(
         for code in services_per_site
     ]
     rfq = services.rfq_set_lines(actor=owner, rfq=rfq, lines=lines)
-    services.rfq_set_billing(actor=owner, rfq=rfq, po_number=po_number)
-    if spend is not None:
-        services.rfq_set_usage(
-            actor=owner,
-            rfq=rfq,
-            usage={
-                line.pk: {"current_carrier": "OldTel", "prior_monthly_spend": Decimal(spend), "prior_volume": volume}
-                for line in rfq.lines.all()
-            },
-        )
+    services.rfq_set_billing(actor=owner, rfq=rfq, po_number=MARKERS["po_number"])
+    services.rfq_set_usage(
+        actor=owner,
+        rfq=rfq,
+        usage={
+            line.pk: {"current_carrier": "OldTel", "prior_monthly_spend": Decimal(spend), "prior_volume": volume}
+            for line in rfq.lines.all()
+        },
+    )
     if prior_bill:
         upload = SimpleUploadedFile(f"{MARKERS['org_name']} bill.pdf", PDF, content_type="application/pdf")
         services.prior_bill_add(actor=owner, rfq=rfq, file=upload)
@@ -226,7 +225,6 @@ def scheduled(
     site_precision: str | None = None,
     hours: int = 72,
     term: int = 24,
-    desired_start: date | None = None,
     **draft_fields: Any,
 ) -> Rfq:
     """A draft ready to publish: listed to the carriers (open to every matching carrier if none are given), bids
@@ -243,7 +241,7 @@ def scheduled(
         rfq=rfq,
         bid_deadline=now + timedelta(hours=hours),
         decision_deadline=now + timedelta(hours=hours + 24 * 14),
-        desired_start=desired_start,
+        desired_start=None,
         term_months=term,
     )
     rfq.refresh_from_db()
@@ -258,6 +256,7 @@ def published(owner: User, carriers: list[Organization] | None = None, **fields:
 
 
 def invitation(rfq: Rfq, carrier: Organization) -> RfqInvitation:
+    """The carrier's invitation to the request."""
     return RfqInvitation.objects.select_related("rfq").get(rfq=rfq, carrier=carrier)
 
 
@@ -268,10 +267,9 @@ def bid(
     monthly: str = "300.00",
     one_time: str = "500.00",
     unpriced: Iterable[RfqLine] = (),
-    submit: bool = True,
 ) -> Bid:
-    """The seller's carrier's bid, pricing every line (but the unpriced ones) for the request's term and meeting every
-    feature asked for; submitted unless told otherwise (a second call revises it)."""
+    """The submitted bid of the seller's carrier: every line but the unpriced ones, for the request's term, meeting
+    every feature asked for. A second call revises it."""
     carrier = seller.membership.organization  # type: ignore[attr-defined]
     term = Rfq.objects.values_list("term_months", flat=True).get(pk=rfq.pk)  # the caller's copy may predate it
     skipped = {line.pk for line in unpriced}
@@ -288,8 +286,7 @@ def bid(
         if line.pk not in skipped
     ]
     saved = services.bid_save_draft(actor=seller, invitation=invitation(rfq, carrier), lines=lines)
-    if submit:
-        services.bid_submit(actor=seller, bid=saved)
+    services.bid_submit(actor=seller, bid=saved)
     saved.refresh_from_db()
     return saved
 
