@@ -93,8 +93,9 @@ def contracts_sync_from_awards() -> int:
                 invoice_grouping=rfq.invoice_grouping,
                 carrier_grouping=rfq.carrier_grouping,
                 payment_terms_days=rfq.payment_terms_days,
-                invoice_delivery=rfq.invoice_delivery,
-                po_number=rfq.po_number,
+                # The organisation's own choices at acceptance; the lead's PO on the request is the lead's only.
+                invoice_delivery=award.invoice_delivery or rfq.invoice_delivery,
+                po_number=award.po_number or (rfq.po_number if award.buyer_id == rfq.buyer_id else ""),
                 commission_percent=rate if rate is not None else DEFAULT_COMMISSION,
             )
             RateLine.objects.bulk_create(

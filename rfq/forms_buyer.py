@@ -236,8 +236,20 @@ class ConfirmSitesForm(forms.Form):
 
 
 class AcceptTermsForm(forms.Form):
+    po_number = forms.CharField(
+        label="Your purchase order number",
+        max_length=40,
+        required=False,
+        help_text="Optional. Printed on your organisation's invoices for these lines.",
+    )
+    invoice_delivery = forms.ChoiceField(
+        label="How your organisation receives its invoices", choices=Rfq.InvoiceDelivery.choices
+    )
     agree = forms.BooleanField(
         label="I accept these terms for my organisation's lines",
         error_messages={"required": "Tick the box to accept the terms."},
     )
     terms_version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def clean_po_number(self) -> str:
+        return str(self.cleaned_data["po_number"]).strip()

@@ -417,6 +417,11 @@ class Award(models.Model):
     currency = models.CharField(max_length=3)
     term_months = models.PositiveSmallIntegerField()
     start_date = models.DateField(null=True, blank=True)
+    # Each organisation of a group request bills to its own accounts: its PO number and how it wants invoices.
+    po_number = models.CharField("purchase order number", max_length=40, blank=True)
+    invoice_delivery = models.CharField(
+        max_length=10, choices=Rfq.InvoiceDelivery.choices, blank=True, help_text="Blank: as the request says."
+    )
 
     class Meta:
         ordering = ["-accepted_at", "id"]

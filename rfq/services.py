@@ -1066,8 +1066,23 @@ def rfq_select(*, actor: User, rfq: Rfq, choices: dict[int, int]) -> Selection:
 
 
 @transaction.atomic
-def award_accept_terms(*, actor: User, rfq: Rfq, organization: Organization, terms: TermsDocument) -> list[Award]:
-    """The buyer organisation accepts the terms for its lines; the award becomes final for them."""
+def award_accept_terms(
+    *,
+    actor: User,
+    rfq: Rfq,
+    organization: Organization,
+    terms: TermsDocument,
+    po_number: str = "",
+    invoice_delivery: str = "",
+) -> list[Award]:
+    """The buyer organisation accepts the terms for its lines, with its own PO number and invoice delivery.
+
+    The award becomes final for those lines.
+    """
+    if invoice_delivery and invoice_delivery not in Rfq.InvoiceDelivery.values:
+        raise DomainError("Choose how invoices are delivered: e-mail, portal only or post.")
+    if len(po_number.strip()) > 40:
+        raise DomainError("A purchase order number has at most 40 characters.")
     rfq = _locked(rfq)
     if not Membership.objects.filter(user=actor, organization=organization).exists():
         raise DomainError("Only people of the buyer organisation accept its terms.")
@@ -1105,6 +1120,8 @@ def award_accept_terms(*, actor: User, rfq: Rfq, organization: Organization, ter
             currency=rfq.currency,
             term_months=rfq.term_months or items[0].bid_line.term_months,
             start_date=rfq.desired_start,
+            po_number=po_number.strip(),
+            invoice_delivery=invoice_delivery,
         )
         AwardLine.objects.bulk_create(
             [
@@ -1129,7 +1146,13 @@ def award_accept_terms(*, actor: User, rfq: Rfq, organization: Organization, ter
             action="award.accept_terms",
             obj=award,
             organization=organization,
-            after={"carrier": carrier_id, "terms_version": terms.version, "ip": award.accepted_ip},
+            after={
+                "carrier": carrier_id,
+                "terms_version": terms.version,
+                "ip": award.accepted_ip,
+                "po_number": award.po_number,
+                "invoice_delivery": award.invoice_delivery,
+            },
         )
         awards.append(award)
         _notify_winner(award)

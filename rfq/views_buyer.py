@@ -861,7 +861,15 @@ def award_terms(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     accepted_orgs = {a.buyer_id for a in awards}
     participants = {sl.rfq_line.rfq_site.organization_id: sl.rfq_line.rfq_site.organization for sl in sel_lines}
     has_lines = org.pk in participants
-    form = forms.AcceptTermsForm(request.POST or None, initial={"terms_version": terms.version if terms else None})
+    # The lead's own preferences come from the request; every other organisation starts from its defaults.
+    form = forms.AcceptTermsForm(
+        request.POST or None,
+        initial={
+            "terms_version": terms.version if terms else None,
+            "po_number": rfq.po_number if org.pk == rfq.buyer_id else "",
+            "invoice_delivery": rfq.invoice_delivery,
+        },
+    )
     if request.method == "POST":
         if org.pk in accepted_orgs:
             messages.info(request, "Your organisation has already accepted the terms.")
@@ -877,7 +885,14 @@ def award_terms(request: AuthedHttpRequest, pk: int) -> HttpResponse:
                 )
             else:
                 try:
-                    services.award_accept_terms(actor=request.user, rfq=rfq, organization=org, terms=terms)
+                    services.award_accept_terms(
+                        actor=request.user,
+                        rfq=rfq,
+                        organization=org,
+                        terms=terms,
+                        po_number=form.cleaned_data["po_number"],
+                        invoice_delivery=form.cleaned_data["invoice_delivery"],
+                    )
                 except DomainError as exc:
                     messages.error(request, str(exc))
                     return redirect("rfq:award_terms", pk=rfq.pk)
