@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -232,6 +233,25 @@ class GroupMembership(models.Model):
         return f"{self.organization} in {self.group} ({self.get_status_display()})"
 
 
+def group_invitation_ttl() -> timedelta:
+    """Return how long an invitation stays open after it was sent (GROUP_INVITATION_TTL_DAYS)."""
+    return timedelta(days=settings.GROUP_INVITATION_TTL_DAYS)
+
+
+class GroupInvitationQuerySet(models.QuerySet["GroupInvitation"]):
+    """Invitations by where they stand at a moment: expiry is counted from created_at, not stored."""
+
+    def live(self, now: datetime | None = None) -> GroupInvitationQuerySet:
+        """Pending and still inside their time to live."""
+        cutoff = (now or timezone.now()) - group_invitation_ttl()
+        return self.filter(status=GroupInvitation.Status.PENDING, created_at__gt=cutoff)
+
+    def overdue(self, now: datetime | None = None) -> GroupInvitationQuerySet:
+        """Still marked pending although their time to live is over."""
+        cutoff = (now or timezone.now()) - group_invitation_ttl()
+        return self.filter(status=GroupInvitation.Status.PENDING, created_at__lte=cutoff)
+
+
 class GroupInvitation(models.Model):
     """An invitation to a buying group, sent to an e-mail address; the lead sees only the address.
 
@@ -239,6 +259,10 @@ class GroupInvitation(models.Model):
     owners answer in their inbox. Otherwise the address gets a single-use invitation code for the join form,
     kept only as a SHA-256 digest (it is random and long, so a slow hash buys nothing), and `organization`
     is filled in by whoever uses the code. Either way the lead learns the organisation only on acceptance.
+
+    An invitation expires GROUP_INVITATION_TTL_DAYS after it was sent. Pages and services read expiry from
+    created_at, so it holds to the second; the status turns EXPIRED later (when the group is next written,
+    or by the hourly task) because the one-pending-per-address constraint needs it before a new invitation.
     """
 
     class Status(models.TextChoices):
@@ -246,6 +270,7 @@ class GroupInvitation(models.Model):
         ACCEPTED = "accepted", "Accepted"
         DECLINED = "declined", "Declined"
         CANCELLED = "cancelled", "Cancelled"
+        EXPIRED = "expired", "Expired"
 
     group = models.ForeignKey(BuyingGroup, on_delete=models.CASCADE, related_name="invitations")
     email = models.EmailField(help_text="Stored in lower case, so one address has one pending invitation.")
@@ -259,6 +284,8 @@ class GroupInvitation(models.Model):
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = GroupInvitationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -274,7 +301,7 @@ class GroupInvitation(models.Model):
                 name="groupinvitation_code_digest_unique",
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["pending", "accepted", "declined", "cancelled"]),
+                condition=Q(status__in=["pending", "accepted", "declined", "cancelled", "expired"]),
                 name="groupinvitation_status_valid",
             ),
             models.CheckConstraint(
@@ -287,3 +314,13 @@ class GroupInvitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} to {self.group} ({self.get_status_display()})"
+
+    @property
+    def expires_at(self) -> datetime:
+        return self.created_at + group_invitation_ttl()
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        """Say whether the invitation can no longer be answered because its time ran out."""
+        if self.status == self.Status.EXPIRED:
+            return True
+        return self.status == self.Status.PENDING and self.expires_at <= (now or timezone.now())

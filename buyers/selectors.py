@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, QuerySet, Value, When
 from django.http import Http404
+from django.utils import timezone
 
-from buyers.models import BuyerProfile, BuyingGroup, EndCustomer, GroupInvitation, GroupMembership, Site
+from buyers.models import (
+    BuyerProfile,
+    BuyingGroup,
+    EndCustomer,
+    GroupInvitation,
+    GroupMembership,
+    Site,
+    group_invitation_ttl,
+)
 from marketplace.models import Membership, Organization, User
 from marketplace.selectors import buyer_membership_get, buyer_owner_membership_get
 
@@ -129,18 +138,17 @@ def group_list_for_organization(*, organization: Organization) -> QuerySet[Buyin
 
 
 def group_invitations_for_organization(*, organization: Organization) -> QuerySet[GroupInvitation]:
-    """Return the group invitations waiting for the organisation's answer, one per group it is not in yet."""
-    earlier = GroupInvitation.objects.filter(
-        group=OuterRef("group"),
-        organization=OuterRef("organization"),
-        status=GroupInvitation.Status.PENDING,
-        pk__lt=OuterRef("pk"),
+    """Return the unexpired group invitations waiting for the organisation's answer, one per group it is not in."""
+    now = timezone.now()
+    earlier = GroupInvitation.objects.live(now).filter(
+        group=OuterRef("group"), organization=OuterRef("organization"), pk__lt=OuterRef("pk")
     )
     member = GroupMembership.objects.filter(
         group=OuterRef("group"), organization=organization, status=GroupMembership.Status.ACTIVE
     )
     return (
-        GroupInvitation.objects.filter(organization=organization, status=GroupInvitation.Status.PENDING)
+        GroupInvitation.objects.live(now)
+        .filter(organization=organization)
         .exclude(Exists(earlier))
         .exclude(Exists(member))
         .select_related("group", "group__lead")
@@ -208,11 +216,18 @@ def group_membership_in_led_group(*, user: User, group_pk: int, pk: int) -> Grou
 
 
 def group_invitation_get_for_owner(*, user: User, pk: int) -> GroupInvitation:
-    """Return a pending invitation addressed to the user's organisation; members get PermissionDenied."""
+    """Return a pending or expired invitation addressed to the user's organisation; members get PermissionDenied.
+
+    Expired ones come back too, so that answering one late says it expired rather than "not found".
+    """
     membership = buyer_membership_get(user=user)
     row = (
         GroupInvitation.objects.select_related("group")
-        .filter(pk=pk, organization=membership.organization, status=GroupInvitation.Status.PENDING)
+        .filter(
+            pk=pk,
+            organization=membership.organization,
+            status__in=[GroupInvitation.Status.PENDING, GroupInvitation.Status.EXPIRED],
+        )
         .first()
     )
     if row is None:
@@ -223,12 +238,26 @@ def group_invitation_get_for_owner(*, user: User, pk: int) -> GroupInvitation:
 
 
 def group_invitations_for_lead(*, group: BuyingGroup) -> QuerySet[GroupInvitation]:
-    """Return the group's pending and declined invitations, by address only: never the organisation behind one."""
+    """Return the newest unaccepted invitation per address, by address only, with the status the lead may see.
+
+    `lead_status` is "pending" until the invitation's time runs out and "expired" after, whether or not anyone
+    declined it: only a registered buyer can decline, so showing a decline would say whose address it was.
+    Accepted and cancelled invitations leave the list; the organisation appears as a member once it joins.
+    """
+    live = Q(created_at__gt=timezone.now() - group_invitation_ttl())
+    newer = GroupInvitation.objects.filter(group=OuterRef("group"), email=OuterRef("email"), pk__gt=OuterRef("pk"))
+    unanswered = [GroupInvitation.Status.PENDING, GroupInvitation.Status.DECLINED]
     return (
-        GroupInvitation.objects.filter(
-            group=group, status__in=[GroupInvitation.Status.PENDING, GroupInvitation.Status.DECLINED]
+        GroupInvitation.objects.filter(group=group, status__in=[*unanswered, GroupInvitation.Status.EXPIRED])
+        .exclude(Exists(newer))
+        .annotate(
+            lead_status=Case(
+                When(live & Q(status__in=unanswered), then=Value("pending")),
+                default=Value("expired"),
+                output_field=CharField(),
+            )
         )
-        .only("id", "group_id", "email", "status", "created_at", "decided_at")
+        .only("id", "group_id", "email", "created_at")
         .order_by("-created_at", "-id")
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -15,9 +15,17 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
-from buyers.models import BuyerProfile, BuyingGroup, EndCustomer, GroupInvitation, GroupMembership, Site
+from buyers.models import (
+    BuyerProfile,
+    BuyingGroup,
+    EndCustomer,
+    GroupInvitation,
+    GroupMembership,
+    Site,
+    group_invitation_ttl,
+)
 from marketplace.audit import audit_record, update_audited
 from marketplace.csv_import import RowError
 from marketplace.models import Membership, Organization, User
@@ -415,6 +423,7 @@ def _count_failure(user: User) -> None:
 
 WRONG_CODE = "This join code is not valid. Check it with the group's lead: codes change when the lead rotates them."
 DUPLICATE_INVITATION = "You have already invited this address; that invitation is still pending."
+EXPIRED_INVITATION = "This invitation has expired; ask the group lead to send a new one."
 # A lead could otherwise mail strangers through us without limit; a day's worth covers a real recruiting drive.
 GROUP_INVITES_PER_DAY = 20
 
@@ -436,9 +445,12 @@ def group_join_with_code(*, actor: User, organization: Organization, code: str) 
         return _group_request(actor=actor, organization=organization, group=group)
     else:
         invitation = GroupInvitation.objects.filter(
-            group=group, status=GroupInvitation.Status.PENDING, code_digest=_code_digest(code)
+            group=group,
+            status__in=[GroupInvitation.Status.PENDING, GroupInvitation.Status.EXPIRED],
+            code_digest=_code_digest(code),
         ).first()
         if invitation is not None:
+            # A right but expired code is no guess: say so, and do not count it against the user.
             return _group_join_with_invitation_code(actor=actor, organization=organization, invitation=invitation)
     _count_failure(actor)
     raise DomainError(WRONG_CODE)
@@ -450,9 +462,39 @@ def _require_buyer(organization: Organization) -> None:
 
 
 def _pending_invitations(*, group: BuyingGroup, organization: Organization) -> QuerySet[GroupInvitation]:
-    return GroupInvitation.objects.filter(
-        group=group, organization=organization, status=GroupInvitation.Status.PENDING
-    ).order_by("id")
+    return GroupInvitation.objects.live().filter(group=group, organization=organization).order_by("id")
+
+
+def _expire_overdue(*, group: BuyingGroup, now: datetime | None = None) -> int:
+    """Mark the group's pending invitations whose time ran out as expired; the caller holds the group's lock."""
+    now = now or timezone.now()
+    rows = list(GroupInvitation.objects.overdue(now).filter(group=group).select_for_update(of=("self",)).order_by("id"))
+    for inv in rows:
+        inv.status = GroupInvitation.Status.EXPIRED
+        inv.decided_at = now
+        inv.save(update_fields=["status", "decided_at"])
+        audit_record(
+            actor=None,
+            action="group.invitation_expired",
+            obj=inv,
+            organization=group.lead,
+            before={"status": GroupInvitation.Status.PENDING},
+            after={"status": inv.status},
+        )
+    return len(rows)
+
+
+def group_invitations_expire(*, now: datetime | None = None) -> int:
+    """Mark every pending invitation whose time ran out as expired, one group at a time; return how many."""
+    now = now or timezone.now()
+    group_ids = sorted(set(GroupInvitation.objects.overdue(now).values_list("group_id", flat=True)))
+    expired = 0
+    for group_id in group_ids:
+        with transaction.atomic():
+            # The group first, as every other invitation write does, so no two writers wait in a circle.
+            group = BuyingGroup.objects.select_for_update(of=("self",)).select_related("lead").get(pk=group_id)
+            expired += _expire_overdue(group=group, now=now)
+    return expired
 
 
 @transaction.atomic
@@ -460,6 +502,7 @@ def _group_request(*, actor: User, organization: Organization, group: BuyingGrou
     _require_owner(actor, organization)
     locked = BuyingGroup.objects.select_for_update(of=("self",)).select_related("lead").get(pk=group.pk)
     _require_buyer(organization)
+    _expire_overdue(group=locked)
     row = GroupMembership.objects.filter(
         group=locked, organization=organization, status__in=GroupMembership.OPEN
     ).first()
@@ -492,9 +535,12 @@ def _group_join_with_invitation_code(
     _require_owner(actor, organization)
     locked = BuyingGroup.objects.select_for_update(of=("self",)).select_related("lead").get(pk=invitation.group_id)
     inv = GroupInvitation.objects.select_for_update().get(pk=invitation.pk)
+    if inv.is_expired():
+        raise DomainError(EXPIRED_INVITATION)
     if inv.status != GroupInvitation.Status.PENDING:
         raise DomainError("This invitation is no longer open. Ask the group's lead for a new one.")
     _require_buyer(organization)
+    _expire_overdue(group=locked)
     return _join_by_invitation(actor=actor, organization=organization, group=locked, invitation=inv)
 
 
@@ -507,6 +553,8 @@ def _join_by_invitation(
         .filter(group=group, organization=organization, status__in=GroupMembership.OPEN)
         .first()
     )
+    # Already a member: accepting only closes the invitations, and the lead has no news to hear.
+    joins = row is None or row.status != GroupMembership.Status.ACTIVE
     if row is None:
         now = timezone.now()
         row = GroupMembership.objects.create(
@@ -530,7 +578,7 @@ def _join_by_invitation(
     settled = _settle_invitations(
         actor=actor, group=group, organization=organization, status=GroupInvitation.Status.ACCEPTED, also=invitation
     )
-    if settled:
+    if settled and joins:
         notify(
             recipients=_owners(group.lead),
             key=f"group-invite-answer:{settled[0].pk}",
@@ -581,6 +629,10 @@ def _activate(*, actor: User, row: GroupMembership, action: str) -> GroupMembers
     return row
 
 
+def _utc(moment: datetime) -> str:
+    return f"{dateformat.format(moment.astimezone(UTC), 'j F Y, H:i')} UTC"
+
+
 def _locked_row(row: GroupMembership) -> GroupMembership:
     return (
         GroupMembership.objects.select_for_update()
@@ -609,16 +661,26 @@ def group_invite(*, actor: User, group: BuyingGroup, email: str) -> GroupInvitat
     _require_owner(actor, group.lead)
     locked = BuyingGroup.objects.select_for_update(of=("self",)).select_related("lead").get(pk=group.pk)
     address = email.strip().lower()
-    if GroupInvitation.objects.filter(group=locked, email=address, status=GroupInvitation.Status.PENDING).exists():
+    now = timezone.now()
+    # An expired invitation must leave the one-pending-per-address constraint before a new one comes.
+    _expire_overdue(group=locked, now=now)
+    # A declined invitation blocks like a pending one until it expires: the lead sees both as pending, and a
+    # new invitation accepted at once would tell them that a buyer stood behind the address and said no.
+    if GroupInvitation.objects.filter(
+        group=locked,
+        email=address,
+        status__in=[GroupInvitation.Status.PENDING, GroupInvitation.Status.DECLINED],
+        created_at__gt=now - group_invitation_ttl(),
+    ).exists():
         raise DomainError(DUPLICATE_INVITATION)
-    since = timezone.now() - timedelta(days=1)
+    since = now - timedelta(days=1)
     if GroupInvitation.objects.filter(group=locked, created_at__gte=since).count() >= GROUP_INVITES_PER_DAY:
         raise DomainError(
             f"{locked.name} has sent {GROUP_INVITES_PER_DAY} invitations in the last 24 hours, the most a group "
             "may send in a day. Try again tomorrow, or share the group's join code."
         )
     org = _buyer_for_address(address)
-    invitation = GroupInvitation(group=locked, email=address, organization=org, created_by=actor)
+    invitation = GroupInvitation(group=locked, email=address, organization=org, created_by=actor, created_at=now)
     code = ""
     if org is None:
         code = _new_join_code(locked.reference)
@@ -652,7 +714,8 @@ def group_invite(*, actor: User, group: BuyingGroup, email: str) -> GroupInvitat
             kind="group_invitation",
             subject=f"{locked.lead.display_name} invites you to the buying group {locked.name}",
             body=f"{locked.lead.display_name} invites {org.display_name} to buy together in {locked.name}. "
-            "Accept or decline the invitation on your dashboard.",
+            f"Accept or decline the invitation on your dashboard by {_utc(invitation.expires_at)}; "
+            "after that it expires.",
             url=reverse("buyers:group_list"),
         )
     return invitation
@@ -671,6 +734,7 @@ def group_invitation_email(*, invitation_id: int, code: str) -> bool:
         if (
             inv is None
             or inv.status != GroupInvitation.Status.PENDING
+            or inv.is_expired()
             or inv.emailed_at is not None
             or inv.code_digest != _code_digest(code)
         ):
@@ -679,6 +743,7 @@ def group_invitation_email(*, invitation_id: int, code: str) -> bool:
             "invitation": inv,
             "group": inv.group,
             "code": code,
+            "expires": _utc(inv.expires_at),
             "signup_url": f"{settings.SITE_URL}{reverse('account_signup')}",
             "login_url": f"{settings.SITE_URL}{reverse('account_login')}",
             "groups_url": f"{settings.SITE_URL}{reverse('buyers:group_list')}",
@@ -710,45 +775,47 @@ def group_invitation_answer(*, actor: User, invitation: GroupInvitation, accept:
     if org is None:
         raise DomainError("This invitation is no longer open.")
     _require_owner(actor, org)
+    if inv.is_expired():
+        raise DomainError(EXPIRED_INVITATION)
     if inv.status != GroupInvitation.Status.PENDING:
         raise DomainError("This invitation is no longer open.")
+    # Older invitations of the organisation whose time ran out expire rather than being settled below.
+    _expire_overdue(group=group)
     if accept:
         _require_buyer(org)
         _join_by_invitation(actor=actor, organization=org, group=group)
     else:
-        settled = _settle_invitations(
-            actor=actor, group=group, organization=org, status=GroupInvitation.Status.DECLINED
-        )
-        # Told by address: the lead learns which organisation it was only if it joins.
-        notify(
-            recipients=_owners(group.lead),
-            key=f"group-invite-answer:{settled[0].pk}",
-            kind="group_invitation_answer",
-            subject=f"Your invitation to {group.name} was declined",
-            body=f"The invitation you sent to {', '.join(i.email for i in settled)} was declined.",
-            url=reverse("buyers:group_detail", args=[group.pk]),
-        )
+        # The lead is not told: only a registered buyer can decline, so a decline would say whose address it
+        # was. The lead sees the invitation as pending until it expires, like one nobody answered.
+        _settle_invitations(actor=actor, group=group, organization=org, status=GroupInvitation.Status.DECLINED)
     inv.refresh_from_db()
     return inv
 
 
 @transaction.atomic
 def group_invitation_cancel(*, actor: User, invitation: GroupInvitation) -> GroupInvitation:
-    """Withdraw a pending invitation, as an owner of the lead; its code stops working at once."""
+    """Withdraw an invitation the lead sees as pending, as an owner of the lead; its code stops working at once.
+
+    A declined invitation looks pending to the lead until it expires, so it can be withdrawn the same way.
+    """
     group, inv = _locked_invitation(invitation)
     _require_owner(actor, group.lead)
-    if inv.status != GroupInvitation.Status.PENDING:
+    now = timezone.now()
+    if inv.status in (GroupInvitation.Status.ACCEPTED, GroupInvitation.Status.CANCELLED):
         raise DomainError("This invitation is no longer pending.")
+    if inv.status == GroupInvitation.Status.EXPIRED or inv.expires_at <= now:
+        raise DomainError("This invitation has already expired.")
+    was = inv.status
     inv.status = GroupInvitation.Status.CANCELLED
     inv.decided_by = actor
-    inv.decided_at = timezone.now()
+    inv.decided_at = now
     inv.save(update_fields=["status", "decided_by", "decided_at"])
     audit_record(
         actor=actor,
         action="group.cancel_invitation",
         obj=inv,
         organization=group.lead,
-        before={"status": GroupInvitation.Status.PENDING},
+        before={"status": was},
         after={"status": inv.status},
     )
     return inv

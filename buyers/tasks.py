@@ -14,3 +14,9 @@ def group_invitation_email_task(self, *, invitation_id: int, code: str) -> bool:
         return services.group_invitation_email(invitation_id=invitation_id, code=code)
     except OSError as exc:  # the mail server is away; try again later
         raise self.retry(exc=exc) from exc
+
+
+@shared_task
+def group_invitations_expire_task() -> int:
+    """Mark group invitations whose time ran out as expired; running it twice expires nothing twice."""
+    return services.group_invitations_expire()

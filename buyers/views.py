@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
@@ -496,6 +497,7 @@ def _group_page(
             "is_lead": is_lead,
             "members": members,
             "invitations": list(selectors.group_invitations_for_lead(group=group)) if is_lead else [],
+            "invitation_days": settings.GROUP_INVITATION_TTL_DAYS,
             "new_code": new_code,
             "can_leave": own_row is not None
             and not is_lead
@@ -594,7 +596,9 @@ def _answer(request: AuthedHttpRequest, pk: int, accept: bool) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect("buyers:group_list")
     if accept:
-        messages.success(request, f"You joined {row.group.name}.")
+        # "Now a member" rather than "joined": accepting is also how an organisation already in the group
+        # closes a leftover invitation, and the sentence is true either way.
+        messages.success(request, f"You are now a member of {row.group.name}.")
         return redirect("buyers:group_detail", pk=row.group_id)
     messages.info(request, f"You declined the invitation to {row.group.name}.")
     return redirect("buyers:group_list")

@@ -38,6 +38,12 @@ app.conf.beat_schedule = {
         "task": "sellers.tasks.wizard_uploads_purge_task",
         "schedule": crontab(minute=30),
     },
+    # Hourly: group invitations older than GROUP_INVITATION_TTL_DAYS turn from pending to expired. Pages and
+    # services already treat them as expired from their age; this keeps the stored status (admin, audit) true.
+    "group-invitations-expire": {
+        "task": "buyers.tasks.group_invitations_expire_task",
+        "schedule": crontab(minute=45),
+    },
     "heartbeat": {
         "task": "marketplace.tasks.heartbeat_task",
         "schedule": crontab(minute=0),

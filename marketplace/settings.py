@@ -211,6 +211,7 @@ CELERY_TASK_ROUTES = {
     "billing.tasks.*": {"queue": "billing"},
     "*.render_pdf*": {"queue": "pdf"},
     "rfq.tasks.rfq_send_summary_task": {"queue": "pdf"},
+    "buyers.tasks.group_invitation_email_task": {"queue": "notifications"},
 }
 # Longer than any ETA we schedule, so Redis does not redeliver a waiting task.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 60 * 60}
@@ -272,3 +273,10 @@ RFQ_ADDENDUM_MIN_EXTENSION_HOURS = env.int("RFQ_ADDENDUM_MIN_EXTENSION_HOURS", d
 # A request must leave carriers at least this long to bid when it is published.
 RFQ_MIN_BID_WINDOW_HOURS = env.int("RFQ_MIN_BID_WINDOW_HOURS", default=24)
 UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+# A buying-group invitation (inbox or code) can be accepted for this many days after it was sent.
+try:
+    GROUP_INVITATION_TTL_DAYS = env.int("GROUP_INVITATION_TTL_DAYS", default=14)
+except ValueError as exc:
+    raise ImproperlyConfigured("GROUP_INVITATION_TTL_DAYS must be a whole number of days.") from exc
+if GROUP_INVITATION_TTL_DAYS < 1:
+    raise ImproperlyConfigured("GROUP_INVITATION_TTL_DAYS must be at least 1.")

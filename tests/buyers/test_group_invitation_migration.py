@@ -1,4 +1,4 @@
-"""Migration 0002 turns open "invited" memberships into invitations addressed to an owner, and back."""
+"""Migrations 0002 (invitations addressed to an owner, from "invited" memberships) and 0003 (expiry), and back."""
 
 from __future__ import annotations
 
@@ -51,6 +51,27 @@ def test_invited_memberships_become_invitations_and_come_back() -> None:
         apps = _migrate(BEFORE)
         GroupMembership = apps.get_model("buyers", "GroupMembership")
         assert GroupMembership.objects.get(organization_id=guest.pk).status == "invited"
+    finally:
+        executor = MigrationExecutor(connection)
+        _migrate(executor.loader.graph.leaf_nodes())
+
+
+def test_expired_invitations_become_cancelled_when_migrating_back() -> None:
+    apps = _migrate([("buyers", "0003_group_invitations_expire")])
+    try:
+        Organization = apps.get_model("marketplace", "Organization")
+        BuyingGroup = apps.get_model("buyers", "BuyingGroup")
+        GroupInvitation = apps.get_model("buyers", "GroupInvitation")
+        lead = Organization.objects.create(name="Lead Ltd", kind="buyer")
+        group = BuyingGroup.objects.create(
+            name="G", region="North", contact_name="L", contact_email="l@lead.test", lead=lead, join_code_hash="x"
+        )
+        GroupInvitation.objects.create(group=group, email="old@example.test", status="expired")
+        GroupInvitation.objects.create(group=group, email="old@example.test", status="pending")
+
+        apps = _migrate(AFTER)
+        GroupInvitation = apps.get_model("buyers", "GroupInvitation")
+        assert sorted(GroupInvitation.objects.values_list("status", flat=True)) == ["cancelled", "pending"]
     finally:
         executor = MigrationExecutor(connection)
         _migrate(executor.loader.graph.leaf_nodes())

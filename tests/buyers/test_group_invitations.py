@@ -112,24 +112,38 @@ def test_a_buyer_address_reaches_its_owners_who_accept(cast, django_capture_on_c
     assert {"group.invite", "group.accept_invitation", "group.invitation_accepted"} <= actions
 
 
-def test_a_declined_invitation_shows_as_declined_by_address(cast, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+def test_a_decline_is_not_told_to_the_lead(cast, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
     group, _ = make_group(cast.buyer_owner)
     lead = client_for(cast.buyer_owner)
     invite(lead, group, cast.other_buyer.email)
     invitation = GroupInvitation.objects.get(group=group)
     with django_capture_on_commit_callbacks(execute=True):
-        client_for(cast.other_buyer).post(reverse("buyers:group_invitation_decline", args=[invitation.pk]))
+        response = client_for(cast.other_buyer).post(
+            reverse("buyers:group_invitation_decline", args=[invitation.pk]), follow=True
+        )
+    assert f"You declined the invitation to {group.name}." in response.content.decode()
     invitation.refresh_from_db()
-    assert invitation.status == GroupInvitation.Status.DECLINED
+    assert invitation.status == GroupInvitation.Status.DECLINED and invitation.decided_by == cast.other_buyer
     assert not GroupMembership.objects.filter(organization=cast.other_buyer_org).exists()
-    page = lead_page(lead, group)
-    assert cast.other_buyer.email in page and "Declined" in page and "Other Buyer Ltd" not in page
-    told = Notification.objects.get(recipient=cast.buyer_owner, kind="group_invitation_answer")
-    assert cast.other_buyer.email in told.body and "Other Buyer Ltd" not in told.subject + told.body
-    # Answering twice is refused: the invitation is gone from the buyer's list.
-    again = client_for(cast.other_buyer).post(reverse("buyers:group_invitation_accept", args=[invitation.pk]))
-    assert again.status_code == 404
     assert AuditEvent.objects.filter(action="group.invitation_declined", object_id=str(invitation.pk)).exists()
+    # Only a registered buyer can decline, so the lead hears nothing and still sees the invitation pending.
+    assert not Notification.objects.filter(recipient=cast.buyer_owner).exists()
+    page = lead_page(lead, group)
+    assert cast.other_buyer.email in page and "Pending" in page
+    assert "Declined" not in page and "Other Buyer Ltd" not in page
+    # Inviting the address again gets the same answer as for any pending invitation.
+    again = invite(lead, group, cast.other_buyer.email)
+    assert again.status_code == 400 and "You have already invited this address" in again.content.decode()
+    # Answering twice is refused: the invitation is gone from the buyer's list.
+    accept = client_for(cast.other_buyer).post(reverse("buyers:group_invitation_accept", args=[invitation.pk]))
+    assert accept.status_code == 404
+    # The lead may withdraw it like a pending one, and it leaves the list.
+    response = lead.post(reverse("buyers:group_invitation_cancel", args=[group.pk, invitation.pk]), follow=True)
+    assert f"Cancelled the invitation to {cast.other_buyer.email}." in response.content.decode()
+    invitation.refresh_from_db()
+    assert invitation.status == GroupInvitation.Status.CANCELLED
+    assert AuditEvent.objects.get(action="group.cancel_invitation").before == {"status": "declined"}
+    assert cast.other_buyer.email not in lead_page(lead, group)
 
 
 def test_a_stranger_gets_a_single_use_code_and_joins_after_signing_up(  # type: ignore[no-untyped-def]

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
+import time_machine
+from django.conf import settings
 from django.core import mail
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.conftest import make_cast
@@ -221,12 +225,17 @@ def test_second_buyer_joins_group_with_code_and_group_qualifies(live_server, pag
 def test_lead_invites_by_email_and_sees_only_addresses_until_buyers_join(  # type: ignore[no-untyped-def]
     live_server, page, browser, shot
 ) -> None:
+    from buyers.services import group_invite
     from tests.buyers.conftest import make_group
 
     base = live_server.url
     cast = make_cast()
     group, _ = make_group(cast.buyer_owner, name="Market Row Traders")
     stranger = "hello@newshop.test"
+    # An invitation sent before the time to live, nobody answered it: it has expired.
+    sent_long_ago = timezone.now() - timedelta(days=settings.GROUP_INVITATION_TTL_DAYS, hours=2)
+    with time_machine.travel(sent_long_ago, tick=False):
+        group_invite(actor=cast.buyer_owner, group=group, email="quiet@cornershop.test")
 
     # The lead invites a buyer's address and a stranger's: the same answer for both.
     sign_in(page, base, cast.buyer_owner.email, PASSWORD)
@@ -241,11 +250,20 @@ def test_lead_invites_by_email_and_sees_only_addresses_until_buyers_join(  # typ
     shot("buyers-14a-group-invite-duplicate")
     page.goto(f"{base}/buyer/groups/{group.pk}/")
     rows = page.locator("#invitations tbody tr")
-    expect(rows).to_have_count(2)
+    expect(rows).to_have_count(3)
     expect(rows.filter(has_text=cast.other_buyer.email)).to_contain_text("Pending")
     expect(rows.filter(has_text=stranger)).to_contain_text("Pending")
+    expired = rows.filter(has_text="quiet@cornershop.test")
+    expect(expired).to_contain_text("Expired")
+    expect(expired.get_by_role("button", name="Cancel invitation")).to_have_count(0)
     expect(page.get_by_text("Other Buyer Ltd")).to_have_count(0)
-    shot("buyers-14-group-pending-invitations")
+    shot("buyers-14-group-pending-and-expired-invitations")
+
+    # The lead invites the quiet address again from its row; the new invitation is pending.
+    expired.get_by_role("button", name="Invite again").click()
+    expect(page.get_by_text("Invitation sent to quiet@cornershop.test.")).to_be_visible()
+    expect(rows.filter(has_text="quiet@cornershop.test")).to_have_count(1)
+    expect(rows.filter(has_text="quiet@cornershop.test")).to_contain_text("Pending")
 
     # The buyer's owner accepts from the dashboard.
     other = browser.new_context(viewport={"width": 1280, "height": 860}).new_page()
@@ -253,7 +271,7 @@ def test_lead_invites_by_email_and_sees_only_addresses_until_buyers_join(  # typ
     other.goto(base + "/buyer/")
     expect(other.get_by_text("invites you to the buying group")).to_be_visible()
     other.get_by_role("button", name="Accept").click()
-    expect(other.get_by_text("You joined Market Row Traders.")).to_be_visible()
+    expect(other.get_by_text("You are now a member of Market Row Traders.")).to_be_visible()
 
     # The stranger's e-mail carries a one-time code; after signing up they join with it.
     invitation_mail = next(m for m in mail.outbox if m.to == [stranger])
@@ -271,9 +289,9 @@ def test_lead_invites_by_email_and_sees_only_addresses_until_buyers_join(  # typ
     newcomer.get_by_role("button", name="Ask to join").click()
     expect(newcomer.get_by_text("You joined Market Row Traders.")).to_be_visible()
 
-    # Now the lead sees both organisations as members, and no invitation waiting.
+    # Now the lead sees both organisations as members; only the quiet address still waits.
     page.goto(f"{base}/buyer/groups/{group.pk}/")
     expect(page.get_by_role("cell", name="Other Buyer Ltd")).to_be_visible()
     expect(page.get_by_role("cell", name="New Shop Ltd")).to_be_visible()
-    expect(page.locator("#invitations")).to_have_count(0)
+    expect(page.locator("#invitations tbody tr")).to_have_count(1)
     shot("buyers-15-group-invitations-accepted")
