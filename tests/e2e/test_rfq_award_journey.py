@@ -124,10 +124,16 @@ def test_group_request_members_confirm_compare_and_each_accept(live_server, page
     page.goto(f"{base}/rfq/{rfq.pk}/compare/")
     expect(page.get_by_role("heading").first).to_be_visible()
     page.goto(f"{base}/rfq/{rfq.pk}/terms/")
+    # The member bills to its own accounts: its PO number and how it wants its invoices.
+    page.get_by_label("Your purchase order number").fill("CLINIC-PO-77")
+    page.get_by_label("How your organisation receives its invoices").select_option("portal")
     page.get_by_label("I accept these terms").check()
+    shot("rfq-group-04b-member-terms-form")
     page.get_by_role("button", name="Accept the terms").click()
     expect(page.get_by_text("The award is final: every organisation accepted the terms.")).to_be_visible()
     shot("rfq-group-05-member-accepted-final")
+    member_award = Award.objects.get(rfq=rfq, buyer=cast.other_buyer_org)
+    assert (member_award.po_number, member_award.invoice_delivery) == ("CLINIC-PO-77", "portal")
 
     rfq.refresh_from_db()
     assert rfq.status == Rfq.Status.AWARDED
