@@ -242,8 +242,11 @@ class AcceptTermsForm(forms.Form):
         required=False,
         help_text="Optional. Printed on your organisation's invoices for these lines.",
     )
+    # Optional: left out, the request's choice applies (the page pre-selects it).
     invoice_delivery = forms.ChoiceField(
-        label="How your organisation receives its invoices", choices=Rfq.InvoiceDelivery.choices
+        label="How your organisation receives its invoices",
+        choices=[("", "As the request says"), *Rfq.InvoiceDelivery.choices],
+        required=False,
     )
     agree = forms.BooleanField(
         label="I accept these terms for my organisation's lines",
