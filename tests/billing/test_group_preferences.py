@@ -3,16 +3,13 @@ contract (so its invoices) carries them; the lead's PO number on the request is 
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from billing.models import Contract
 from marketplace.selectors import terms_current
 from rfq import services as rfq_services
-from rfq.models import Award, Rfq
+from rfq.models import Award
 from tests.conftest import client_for
 from tests.rfq import builders
 
@@ -24,23 +21,7 @@ def test_each_organisation_of_a_group_request_bills_with_its_own_po_and_delivery
 ) -> None:  # type: ignore[no-untyped-def]
     group = builders.buying_group(world.buyer_org, world.other_buyer_org)
     member_site = builders.site(world.other_buyer_org, "Clinic", postcode="LS2 7AA")
-    rfq = builders.draft(world.buyer_owner, sites=[world.sites[0], member_site], group=group)
-    rfq_services.rfq_confirm_sites(
-        actor=world.other_buyer, rfq=rfq, organization=world.other_buyer_org, site_ids=[member_site.pk]
-    )
-    rfq_services.rfq_set_visibility(
-        actor=world.buyer_owner, rfq=rfq, visibility=Rfq.Visibility.LISTED_ACCESS, carriers=[world.carrier_org]
-    )
-    now = timezone.now()
-    rfq_services.rfq_set_schedule(
-        actor=world.buyer_owner,
-        rfq=rfq,
-        bid_deadline=now + timedelta(days=3),
-        decision_deadline=now + timedelta(days=20),
-        desired_start=None,
-        term_months=24,
-    )
-    rfq = rfq_services.rfq_publish(actor=world.buyer_owner, rfq=rfq)
+    rfq = builders.published(world.buyer_owner, [world.carrier_org], sites=[world.sites[0], member_site], group=group)
     bid = builders.bid(rfq, world.seller_sales)
     builders.past_deadline(rfq)
     rfq_services.rfq_select(actor=world.buyer_owner, rfq=rfq, choices={bl.rfq_line_id: bl.pk for bl in bid.lines.all()})

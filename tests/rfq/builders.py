@@ -201,6 +201,14 @@ def draft(
         for code in services_per_site
     ]
     rfq = services.rfq_set_lines(actor=owner, rfq=rfq, lines=lines)
+    if group is not None:
+        # Each member organisation confirms its own sites, as its owner would; the request can then be published.
+        for org_id in set(rfq.rfq_sites.exclude(organization=buyer).values_list("organization_id", flat=True)):
+            member = User.objects.filter(membership__organization_id=org_id, membership__role="owner").first()
+            site_ids = list(rfq.rfq_sites.filter(organization_id=org_id).values_list("site_id", flat=True))
+            services.rfq_confirm_sites(
+                actor=member, rfq=rfq, organization=member.membership.organization, site_ids=site_ids
+            )  # type: ignore[union-attr]
     services.rfq_set_billing(actor=owner, rfq=rfq, po_number=MARKERS["po_number"])
     services.rfq_set_usage(
         actor=owner,
