@@ -16,7 +16,6 @@ app.autodiscover_tasks()
 # Periodic work, one place. django-celery-beat's DatabaseScheduler reads this at start
 # and lets moderators pause or reschedule entries in the admin.
 app.conf.beat_schedule = {
-    # Hourly: keeps the queue honest by proving the broker and a worker are alive.
     # Every minute: bids open at their deadline, day-before reminders, undecided requests expire.
     # (Sealing does not depend on this: the services check the clock themselves.)
     "rfq-deadlines": {
@@ -44,6 +43,7 @@ app.conf.beat_schedule = {
         "task": "buyers.tasks.group_invitations_expire_task",
         "schedule": crontab(minute=45),
     },
+    # Hourly: keeps the queue honest by proving the broker and a worker are alive.
     "heartbeat": {
         "task": "marketplace.tasks.heartbeat_task",
         "schedule": crontab(minute=0),
