@@ -123,6 +123,24 @@ def finance_reader_get(*, user: User) -> BillingActor:
     return actor
 
 
+def invoice_reader_get(*, user: User) -> BillingActor:
+    """A buyer's member or billing staff, who read invoices; carriers (who never see a buyer's invoice) Http404."""
+    actor = billing_actor_get(user=user)
+    if actor.area == CARRIER:
+        raise Http404("No such page.")
+    return actor
+
+
+def carrier_finance_get(*, user: User) -> BillingActor:
+    """A carrier's admin or billing staff (sales: PermissionDenied); anyone else, staff included, Http404."""
+    actor = billing_actor_get(user=user)
+    if actor.area != CARRIER:
+        raise Http404("No such page.")
+    if not actor.is_carrier_finance:
+        raise PermissionDenied("Only the carrier's admin and billing staff see billing figures.")
+    return actor
+
+
 def reseller_get(*, user: User) -> BillingActor:
     """Return a member of a reseller buyer; anyone else (other buyers too) gets Http404."""
     from buyers.selectors import is_reseller
@@ -178,9 +196,7 @@ def invoices_for_actor(actor: BillingActor) -> QuerySet[Invoice]:
 
 def invoice_get_for_user(*, user: User, pk: int) -> tuple[BillingActor, Invoice]:
     """Return an invoice to its buyer (issued only) or to billing staff; carriers and others get Http404."""
-    actor = billing_actor_get(user=user)
-    if actor.area == CARRIER:
-        raise Http404("No such invoice.")
+    actor = invoice_reader_get(user=user)
     invoice = invoices_for_actor(actor).filter(pk=pk).first()
     if invoice is None:
         raise Http404("No such invoice.")

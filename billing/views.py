@@ -330,9 +330,7 @@ def bill_run_finalize(request: AuthedHttpRequest, period: str) -> HttpResponse:
 
 
 def invoice_list(request: AuthedHttpRequest) -> HttpResponse:
-    actor = access.billing_actor_get(user=request.user)
-    if actor.area == access.CARRIER:
-        raise Http404("No such page.")
+    actor = access.invoice_reader_get(user=request.user)
     invoices = access.invoices_for_actor(actor).prefetch_related("notes")
     form = forms.InvoiceFilterForm(request.GET or None)
     filters = form.filters()
@@ -581,9 +579,7 @@ def settlement_mark_paid(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 
 
 def carrier_lines(request: AuthedHttpRequest) -> HttpResponse:
-    actor = access.billing_actor_get(user=request.user)
-    if actor.area != access.CARRIER:
-        raise Http404("No such page.")
+    actor = access.carrier_finance_get(user=request.user)
     lines = access.invoice_lines_for_carrier(actor)
     form = forms.PeriodFilterForm(request.GET or None)
     period = form.cleaned_data.get("period") if form.is_valid() else None
