@@ -481,6 +481,12 @@ def _group_page(
         new_code = pending["code"]
         del request.session["buyers_new_join_code"]
     members = list(selectors.group_members(group=group))
+    # Expired invitations stay listed (the lead can invite again), so the list is paged.
+    invitations = (
+        Paginator(selectors.group_invitations_for_lead(group=group), PAGE_SIZE).get_page(request.GET.get("page"))
+        if is_lead
+        else None
+    )
     own_row = next(
         (
             m
@@ -496,7 +502,8 @@ def _group_page(
             "group": group,
             "is_lead": is_lead,
             "members": members,
-            "invitations": list(selectors.group_invitations_for_lead(group=group)) if is_lead else [],
+            "invitations": invitations.object_list if invitations is not None else [],
+            "page": invitations,
             "invitation_days": settings.GROUP_INVITATION_TTL_DAYS,
             "new_code": new_code,
             "can_leave": own_row is not None

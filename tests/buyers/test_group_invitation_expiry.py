@@ -321,6 +321,22 @@ def test_the_lead_list_shows_each_address_once_in_fixed_queries(cast, django_ass
     assert sorted(r.lead_status for r in rows) == ["expired"] * 3 + ["pending"] * 3
 
 
+def test_the_lead_list_is_paged(cast) -> None:  # type: ignore[no-untyped-def]
+    group, _ = make_group(cast.buyer_owner)
+    # Expired invitations stay listed so the lead can invite again; over months they add up (the daily cap is 20).
+    for day in range(2):
+        with time_machine.travel(T0 + timedelta(days=2 * day), tick=False):
+            for i in range(15):
+                services.group_invite(actor=cast.buyer_owner, group=group, email=f"d{day}-{i}@example.test")
+    lead = client_for(cast.buyer_owner)
+    url = reverse("buyers:group_detail", args=[group.pk])
+    first, second = lead.get(url), lead.get(url, {"page": 2})
+    assert len(first.context["invitations"]) == 25 and len(second.context["invitations"]) == 5
+    assert "Page 1 of 2" in first.content.decode()
+    emails = {r.email for r in first.context["invitations"]} | {r.email for r in second.context["invitations"]}
+    assert len(emails) == 30
+
+
 def test_the_invitation_email_goes_to_the_notifications_queue() -> None:
     route = app.amqp.router.route({}, group_invitation_email_task.name)
     assert route["queue"].name == "notifications"
