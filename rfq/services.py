@@ -95,10 +95,13 @@ def _notify_carriers(rfq: Rfq, invitations: Any, *, key: str, kind: str, subject
         )
 
 
-def buyer_alias(rfq: Rfq) -> str:
-    """How carriers see the buyer before award: an alias, never a name."""
+def buyer_alias(rfq: Rfq, *, buyer_count: int | None = None) -> str:
+    """How carriers see the buyer before award: an alias, never a name.
+
+    Lists pass `buyer_count` (annotated per row) so a group request costs no query of its own.
+    """
     if rfq.group_id:
-        orgs = rfq.rfq_sites.values("organization_id").distinct().count()
+        orgs = buyer_count if buyer_count is not None else rfq.rfq_sites.values("organization_id").distinct().count()
         return f"Buyer group {rfq.group.reference} ({orgs} buyers, {rfq.site_count} sites)"  # type: ignore[union-attr]
     return f"Buyer {rfq.buyer.alias}"
 

@@ -75,15 +75,6 @@ def _own_bid(invitation: RfqInvitation) -> Bid | None:
 # --- inbox ----------------------------------------------------------------------------------------------
 
 
-def _inbox_alias(invitation: RfqInvitation) -> str:
-    # Mirrors services.buyer_alias without a query per row (the buyer count is annotated).
-    rfq = invitation.rfq
-    if rfq.group_id:
-        count = invitation.buyer_orgs  # type: ignore[attr-defined]
-        return f"Buyer group {rfq.group.reference} ({count} buyers, {rfq.site_count} sites)"  # type: ignore[union-attr]
-    return f"Buyer {rfq.buyer.alias}"
-
-
 def inbox(request: AuthedHttpRequest) -> HttpResponse:
     form = InboxFilterForm(request.GET or None)
     queryset = (
@@ -102,7 +93,7 @@ def inbox(request: AuthedHttpRequest) -> HttpResponse:
             {
                 "invitation": invitation,
                 "rfq": rfq,
-                "alias": _inbox_alias(invitation),
+                "alias": services.buyer_alias(rfq, buyer_count=invitation.buyer_orgs),  # type: ignore[attr-defined]
                 "services": sorted({line.service_type.name for line in rfq.lines.all()}),
                 "bid": bid,
                 "bidding_open": rfq.status == S.OPEN and rfq.bid_deadline is not None and now < rfq.bid_deadline,
