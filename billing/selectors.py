@@ -15,6 +15,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from billing.models import Contract, Invoice, InvoiceLine, RateLine, Settlement, UsageImport, UsageRecord
+from billing.money import round_money
 from marketplace.models import Organization, User
 from marketplace.selectors import membership_for_user
 
@@ -253,3 +254,25 @@ def _run_is_alive(period: date, progress: dict[str, Any], now: float) -> bool:
             [RUN_LOCK, period.year * 100 + period.month],
         )
         return bool(cursor.fetchone()[0])
+
+
+def billed_by_month(*, since: date) -> dict[date, list[dict[str, Any]]]:
+    """Issued invoices per billed month and currency: total billed and the moderator's commission, one GROUP BY."""
+    rows = (
+        InvoiceLine.objects.filter(invoice__period__gte=since)
+        .exclude(invoice__status=Invoice.Status.DRAFT)
+        .values("invoice__period", "invoice__currency")
+        .annotate(billed=Sum("amount"), commission=Sum("commission"))
+        .order_by("invoice__period", "invoice__currency")
+    )
+    months: dict[date, list[dict[str, Any]]] = {}
+    for row in rows:
+        months.setdefault(row["invoice__period"], []).append(
+            # Sums of rounded lines are whole cents; quantising only drops SQLite's trailing digits.
+            {
+                "currency": row["invoice__currency"],
+                "billed": round_money(row["billed"]),
+                "commission": round_money(row["commission"]),
+            }
+        )
+    return months

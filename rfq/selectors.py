@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Avg, Count, F, Min, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
 from django.http import Http404
 
 from buyers.models import BuyerProfile, GroupMembership
 from marketplace.models import Membership, Organization, User
 from marketplace.selectors import membership_for_user
-from rfq.models import Award, Bid, BidLine, Question, Rfq, RfqInvitation, RfqLine, RfqSite
+from rfq.models import Award, AwardLine, Bid, BidLine, Question, Rfq, RfqInvitation, RfqLine, RfqSite
 
 S = Rfq.Status
 
@@ -335,3 +337,87 @@ def bid_metadata_for_moderator(rfq: Rfq) -> list[dict[str, Any]]:
         }
         for bid in rfq.bids.select_related("carrier").annotate(revision_count=Count("revisions"))
     ]
+
+
+# --- marketplace metrics (moderator console) ------------------------------------------------------------
+
+
+def procurement_by_month(*, since: datetime) -> dict[date, dict[str, int]]:
+    """Requests published, bids received and requests awarded per UTC month since `since`, in three GROUP BYs.
+
+    Bids count only on requests whose deadline has passed: until then the moderator's pages keep bids sealed,
+    their number included.
+    """
+    from django.utils import timezone
+
+    months: dict[date, dict[str, int]] = {}
+
+    def add(rows: Any, key: str) -> None:
+        for row in rows:
+            month = row["month"].date() if isinstance(row["month"], datetime) else row["month"]
+            months.setdefault(month, {"published": 0, "bids": 0, "awarded": 0})[key] = row["n"]
+
+    add(
+        Rfq.objects.filter(published_at__gte=since)
+        .annotate(month=TruncMonth("published_at", tzinfo=UTC))
+        .values("month")
+        .annotate(n=Count("id"))
+        .order_by(),
+        "published",
+    )
+    add(
+        Bid.objects.filter(status=Bid.Status.SUBMITTED, submitted_at__gte=since, rfq__bid_deadline__lte=timezone.now())
+        .annotate(month=TruncMonth("submitted_at", tzinfo=UTC))
+        .values("month")
+        .annotate(n=Count("id"))
+        .order_by(),
+        "bids",
+    )
+    add(
+        Award.objects.filter(accepted_at__gte=since)
+        .annotate(month=TruncMonth("accepted_at", tzinfo=UTC))
+        .values("month")
+        .annotate(n=Count("rfq_id", distinct=True))
+        .order_by(),
+        "awarded",
+    )
+    return months
+
+
+def procurement_summary() -> dict[str, Any]:
+    """Bids per opened request, days from publication to award, and savings on prior spend per currency."""
+    from django.utils import timezone
+
+    opened = Rfq.objects.filter(published_at__isnull=False, bid_deadline__lte=timezone.now())
+    counts = opened.aggregate(
+        requests=Count("id", distinct=True),
+        bids=Count("bids", filter=Q(bids__status=Bid.Status.SUBMITTED), distinct=True),
+    )
+    first_awards = (
+        Rfq.objects.filter(published_at__isnull=False, awards__isnull=False)
+        .annotate(first_award=Min("awards__accepted_at"))
+        .aggregate(avg=Avg(F("first_award") - F("published_at")), n=Count("id", distinct=True))
+    )
+    savings: list[dict[str, Any]] = [
+        dict(row)
+        for row in AwardLine.objects.filter(rfq_line__prior_monthly_spend__isnull=False)
+        .values(currency=F("award__currency"))
+        .annotate(prior=Sum("rfq_line__prior_monthly_spend"), awarded=Sum("monthly_charge"), lines=Count("id"))
+        .order_by("currency")
+    ]
+    cent = Decimal("0.01")
+    for row in savings:
+        # Sums of two-place amounts; quantising only drops SQLite's trailing digits.
+        row["prior"], row["awarded"] = Decimal(row["prior"]).quantize(cent), Decimal(row["awarded"]).quantize(cent)
+        row["saved"] = row["prior"] - row["awarded"]
+        row["percent"] = (row["saved"] / row["prior"] * 100).quantize(Decimal("0.1")) if row["prior"] else None
+    avg = first_awards["avg"]
+    return {
+        "opened_requests": counts["requests"],
+        "bids_per_request": (Decimal(counts["bids"]) / counts["requests"]).quantize(Decimal("0.1"))
+        if counts["requests"]
+        else None,
+        "awarded_requests": first_awards["n"],
+        "days_to_award": Decimal(avg.total_seconds() / 86400).quantize(Decimal("0.1")) if avg is not None else None,
+        "savings": savings,
+    }

@@ -143,6 +143,11 @@ def test_usage_to_invoice_to_payment_to_settlement(live_server, browser, tmp_pat
     moderator.goto(base + "/billing/")
     expect(moderator.get_by_role("link", name="October 2026")).to_be_visible()
     _shot(moderator, "11-overview")
+    # The console's metrics show October's billing and commission.
+    moderator.goto(base + "/console/")
+    moderator.get_by_role("link", name=re.compile("Marketplace metrics")).click()
+    expect(moderator.get_by_role("cell", name="October 2026")).to_be_visible()
+    _shot(moderator, "11a-metrics")
 
     # November's run was picked up by a worker that then died: the page says so instead of spinning forever.
     import time

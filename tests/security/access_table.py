@@ -118,6 +118,7 @@ TABLE: dict[str, Entry] = {
     "notification_read": Entry(allow("buyer_owner"), kwargs=_notification, method="POST"),
     # Moderator console.
     "console:home": Entry(allow("moderator")),
+    "console:metrics": Entry(allow("moderator")),
     "console:verification_queue": Entry(allow("moderator")),
     "console:organization_review": Entry(allow("moderator"), kwargs=_org_pk),
     "console:organization_verify": Entry(allow("moderator"), kwargs=_org_pk, method="POST"),
