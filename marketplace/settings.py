@@ -252,6 +252,13 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # WeasyPrint narrates every step of every PDF at INFO: noise in any log.
+        "weasyprint.progress": {"level": "WARNING"},
+        # Without a broker tasks run inline, and Celery's "Task ... succeeded" line for each would drown the dev
+        # server and seed_demo's output; a real worker keeps them.
+        **({"celery.app.trace": {"level": "WARNING"}} if CELERY_TASK_ALWAYS_EAGER else {}),
+    },
 }
 
 # Marketplace rules.
