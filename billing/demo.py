@@ -21,11 +21,6 @@ PAYMENT_REFERENCE = "DEMO-BANK-0001"
 PAYOUT_REFERENCE = "DEMO-PAYOUT-0001"
 
 
-def _previous_month(today: date) -> date:
-    first = today.replace(day=1)
-    return (first - timedelta(days=1)).replace(day=1)
-
-
 def _prepare_contract(contract: Contract, period: date) -> RateLine | None:
     """Start the demo contract at the billed month and meter its first line in GB with a volume tier."""
     if contract.start_date > period:
@@ -99,7 +94,7 @@ def seed() -> list[str]:
         return ["Billing: no demo awards to bill yet."]
     done = BillRun.objects.filter(status=BillRun.Status.FINALIZED).order_by("period").first()
     if done is None:
-        period = _previous_month(timezone.now().date())
+        period = services.previous_month(timezone.now().date())
         seller = User.objects.filter(membership__organization=northwind).order_by("id").first()
         for contract in contracts:
             line = _prepare_contract(contract, period)

@@ -56,8 +56,9 @@ def contract_usage_period(contract: Contract) -> date:
     )
     if latest is not None:
         return latest[0]
-    today = timezone.now().date()
-    return date(today.year - (today.month == 1), (today.month - 2) % 12 + 1, 1)
+    from billing.services import previous_month
+
+    return previous_month(timezone.now().date())
 
 
 def contract_usage(contract: Contract, period: date) -> list[dict[str, Any]]:

@@ -266,6 +266,11 @@ def usage_import_run(*, import_id: int) -> UsageImport:
 # --- rating -----------------------------------------------------------------------------------------
 
 
+def previous_month(today: date) -> date:
+    """The first day of the month before `today`'s: the month a bill run on the 1st bills."""
+    return (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
 def month_bounds(period: date) -> tuple[date, date]:
     start = date(period.year, period.month, 1)
     return start, _add_months(start, 1)

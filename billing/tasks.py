@@ -45,9 +45,9 @@ def monthly_bill_run_task() -> str:
     """Beat, on the 1st: bill the month that just ended (drafts; a person finalises)."""
     from django.utils import timezone
 
-    today = timezone.now().date()
-    previous = date(today.year - (today.month == 1), (today.month - 2) % 12 + 1, 1)
-    return bill_run_task(previous.isoformat())
+    from billing.services import previous_month
+
+    return bill_run_task(previous_month(timezone.now().date()).isoformat())
 
 
 @shared_task

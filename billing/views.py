@@ -60,7 +60,7 @@ def _download(file: Any, filename: str) -> FileResponse:
 def home(request: AuthedHttpRequest) -> HttpResponse:
     actor = access.staff_get(user=request.user)
     today = timezone.now().date()
-    last_month = date(today.year - (today.month == 1), (today.month - 2) % 12 + 1, 1)
+    last_month = services.previous_month(today)
     return render(
         request,
         "billing/home.html",
