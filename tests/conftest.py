@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 from django.test import Client
 
+from buyers.models import Site
 from marketplace.models import Organization, User
 from tests.factories import OrganizationFactory, UserFactory, member_of
 
@@ -30,6 +31,7 @@ class Cast:
     other_seller: User
     moderator: User
     billing_agent: User
+    sites: list[Site] = field(default_factory=list)  # filled by the `world` fixture
 
     def user(self, role: str) -> User | None:
         return None if role == "visitor" else getattr(self, role)
@@ -89,3 +91,23 @@ def client_for(user: User | None) -> Client:
 def as_role(cast: Cast):  # type: ignore[no-untyped-def]
     """Return a function giving a signed-in client for a role of the cast."""
     return lambda role: client_for(cast.user(role))
+
+
+@pytest.fixture
+def world(cast: Cast) -> Cast:
+    """The cast plus buyer profiles, three Leeds/Manchester sites and a criteria set per carrier."""
+    from tests.rfq import builders as rfq_builders  # the builders import this module
+
+    rfq_builders.profile(cast.buyer_org)
+    rfq_builders.profile(cast.other_buyer_org, industry="healthcare")
+    sites = [
+        rfq_builders.site(cast.buyer_org, "Head office", postcode="LS1 4AP"),
+        rfq_builders.site(cast.buyer_org, "Depot", postcode="LS9 8AA"),
+        rfq_builders.site(
+            cast.buyer_org, "Manchester branch", postcode="M1 2AB", region="Greater Manchester", city="Manchester"
+        ),
+    ]
+    rfq_builders.criteria(cast.carrier_org, "UK data", service_codes=("internet-dedicated", "data-mpls"))
+    rfq_builders.criteria(cast.other_carrier_org, "Everything")
+    cast.sites = sites
+    return cast

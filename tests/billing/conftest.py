@@ -91,21 +91,3 @@ def usage_csv(
     rows: list[tuple[str, ...]], header: str = "record_id,request,interval_start,interval_end,quantity,unit"
 ) -> bytes:
     return ("\n".join([header, *[",".join(r) for r in rows]]) + "\n").encode()
-
-
-@pytest.fixture
-def world(cast):  # type: ignore[no-untyped-def]
-    """The cast plus buyer profiles, three Leeds/Manchester sites and a criteria set per carrier."""
-    builders.profile(cast.buyer_org)
-    builders.profile(cast.other_buyer_org, industry="healthcare")
-    sites = [
-        builders.site(cast.buyer_org, "Head office", postcode="LS1 4AP"),
-        builders.site(cast.buyer_org, "Depot", postcode="LS9 8AA"),
-        builders.site(
-            cast.buyer_org, "Manchester branch", postcode="M1 2AB", region="Greater Manchester", city="Manchester"
-        ),
-    ]
-    builders.criteria(cast.carrier_org, "UK data", service_codes=("internet-dedicated", "data-mpls"))
-    builders.criteria(cast.other_carrier_org, "Everything")
-    cast.sites = sites
-    return cast
