@@ -1,11 +1,13 @@
-"""Keep the current request's client address where the audit log can find it."""
+"""Request-wide context: the client address for the audit log, the user's time zone for display."""
 
 from __future__ import annotations
 
 import contextvars
 from collections.abc import Callable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 client_address: contextvars.ContextVar[str | None] = contextvars.ContextVar("client_address", default=None)
 
@@ -55,3 +57,26 @@ class InitialPasswordMiddleware:
 
             return redirect("choose_password")
         return self.get_response(request)
+
+
+class UserTimezoneMiddleware:
+    """Show times in the signed-in user's zone; anyone else, or an unknown zone, sees UTC."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        name = getattr(user, "timezone", "") if user is not None and user.is_authenticated else ""
+        try:
+            zone = ZoneInfo(name) if name else None
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = None
+        if zone is None:
+            timezone.deactivate()
+        else:
+            timezone.activate(zone)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "marketplace.middleware.RequestContextMiddleware",
+    "marketplace.middleware.UserTimezoneMiddleware",
     "marketplace.middleware.InitialPasswordMiddleware",
 ]
 
