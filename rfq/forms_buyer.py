@@ -160,7 +160,7 @@ class ScheduleStepForm(forms.Form):
 
     bid_deadline = LocalDateTimeField(help_text="Bids are sealed until this moment.")
     decision_deadline = LocalDateTimeField(help_text="You choose the winner by then, or the request expires.")
-    desired_start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    desired_start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     term_months = forms.IntegerField(min_value=1, max_value=120, label="Contract term (months)")
 
     def __init__(self, *args: Any, zone: tzinfo, **kwargs: Any) -> None:
