@@ -67,6 +67,8 @@ def test_buyer_pages_fit_a_phone(live_server, browser) -> None:  # type: ignore[
     _fits(page, "03-buyer-contract")
     page.goto(live_server.url + "/inbox/")
     _fits(page, "04-buyer-inbox")
+    page.goto(live_server.url + "/organization/people/")  # a table with sr-only labels inside the scroller
+    _fits(page, "04-buyer-people")
     assert not problems, problems
 
 
@@ -80,6 +82,9 @@ def test_carrier_bid_page_fits_a_phone(live_server, browser) -> None:  # type: i
     _nav_fits(page)
     expect(page.get_by_text(re.compile("SHA-256", re.I)).first).to_be_visible()
     _fits(page, "05-carrier-bid")
+    page.get_by_role("link", name=re.compile("Revision 1")).click()
+    expect(page.locator("#digest")).to_be_visible()
+    _fits(page, "05-carrier-receipt")
     assert not problems, problems
 
 
