@@ -109,9 +109,11 @@ def invitation_get_for_seller(*, user: User, rfq_pk: int) -> RfqInvitation:
     carrier_id = _carrier_id(user)
     if carrier_id is None:
         raise Http404("No such request.")
+    # rfq__pk, not rfq_id: Django checks an id against the column's range only on the key itself, so an id from
+    # the URL past 64 bits would crash SQLite here instead of finding nothing.
     invitation = (
         RfqInvitation.objects.select_related("rfq", "rfq__buyer", "rfq__group", "carrier")
-        .filter(carrier_id=carrier_id, rfq_id=rfq_pk)
+        .filter(carrier_id=carrier_id, rfq__pk=rfq_pk)
         .first()
     )
     if invitation is None:

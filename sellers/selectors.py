@@ -92,9 +92,11 @@ def offer_get_for_member(*, user: User, pk: int, write: bool = False) -> Standin
 
 def logo_get_for_user(*, user: User, organization_pk: int) -> CarrierProfile:
     """Return a carrier's profile with a logo: to its members and moderators always, to others once verified."""
+    # organization__pk, not organization_id: only the key itself is range-checked, so an id past 64 bits from the
+    # URL finds nothing instead of crashing SQLite.
     profile = (
         CarrierProfile.objects.select_related("organization")
-        .filter(organization_id=organization_pk, organization__kind=Organization.Kind.CARRIER)
+        .filter(organization__pk=organization_pk, organization__kind=Organization.Kind.CARRIER)
         .exclude(logo="")
         .first()
     )
