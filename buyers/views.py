@@ -218,7 +218,8 @@ def site_add(request: AuthedHttpRequest) -> HttpResponse:
     org = membership.organization
     customers = _customers_for(org)
     initial = {"country": org.country or "GB"}
-    if customers is not None and request.GET.get("customer", "").isdigit():
+    # isdecimal, not isdigit: "²" is a digit that no primary key can be.
+    if customers is not None and request.GET.get("customer", "").isdecimal():
         initial["end_customer"] = customers.filter(pk=request.GET["customer"]).first()
     form_class = forms.SiteWithCustomerForm if customers is not None else forms.SiteForm
     kwargs = {"customers": customers} if customers is not None else {}

@@ -235,13 +235,14 @@ def _new_row(rfq_site: RfqSite, service_type: ServiceType, prefix: str | None = 
 def _rows_from_post(
     data: Any, rfq_sites: dict[int, RfqSite], types: dict[int, ServiceType]
 ) -> tuple[list[ServiceRow], list[str]]:
+    # isdecimal, not isdigit, before int() here and below: "²" is a digit that int() refuses.
     rows, problems = [], []
     for prefix in dict.fromkeys(data.getlist("rows")):
         if not ROW_PREFIX.match(prefix):
             continue
         site_raw, type_raw = data.get(f"{prefix}-rfq_site", ""), data.get(f"{prefix}-service_type", "")
-        rfq_site = rfq_sites.get(int(site_raw)) if site_raw.isdigit() else None
-        service_type = types.get(int(type_raw)) if type_raw.isdigit() else None
+        rfq_site = rfq_sites.get(int(site_raw)) if site_raw.isdecimal() else None
+        service_type = types.get(int(type_raw)) if type_raw.isdecimal() else None
         if rfq_site is None or service_type is None:
             problems.append("A service row pointed at a site or service that is not available; it was left out.")
             continue
@@ -289,9 +290,9 @@ def _step_services(request: AuthedHttpRequest, rfq: Rfq, context: dict[str, Any]
         rows, problems = _rows_from_post(request.POST, rfq_sites, types)
         if "add" in request.POST:  # without JavaScript: add a row and show the page again
             site_raw = request.POST["add"]
-            rfq_site = rfq_sites.get(int(site_raw)) if site_raw.isdigit() else None
+            rfq_site = rfq_sites.get(int(site_raw)) if site_raw.isdecimal() else None
             type_raw = request.POST.get(f"add-{site_raw}", "")
-            service_type = types.get(int(type_raw)) if type_raw.isdigit() else None
+            service_type = types.get(int(type_raw)) if type_raw.isdecimal() else None
             if rfq_site and service_type:
                 rows.append(_new_row(rfq_site, service_type))
             else:
@@ -341,8 +342,8 @@ def service_row(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         return HttpResponse("")
     site_raw = request.GET.get("add", "")
     type_raw = request.GET.get(f"add-{site_raw}", "")
-    rfq_site = rfq.rfq_sites.select_related("site").filter(pk=site_raw).first() if site_raw.isdigit() else None
-    service_type = ServiceType.objects.filter(pk=type_raw, is_active=True).first() if type_raw.isdigit() else None
+    rfq_site = rfq.rfq_sites.select_related("site").filter(pk=site_raw).first() if site_raw.isdecimal() else None
+    service_type = ServiceType.objects.filter(pk=type_raw, is_active=True).first() if type_raw.isdecimal() else None
     if rfq_site is None or service_type is None:
         return HttpResponse('<p class="flash flash-error" role="alert">Choose a service to add.</p>', status=400)
     return _page(request, "rfq/buyer/partials/service_row.html", {"rfq": rfq, "row": _new_row(rfq_site, service_type)})
@@ -809,7 +810,7 @@ def award_select(request: AuthedHttpRequest, pk: int) -> HttpResponse:
                     problem = "That bid did not price every line: split the award line by line instead."
             else:
                 raw = request.POST.get(f"line-{line.pk}", "")
-                if raw.isdigit() and int(raw) in allowed:
+                if raw.isdecimal() and int(raw) in allowed:
                     chosen[line.pk] = int(raw)
                 else:
                     errors[line.pk] = "Choose a bid for this line."

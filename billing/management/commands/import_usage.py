@@ -28,7 +28,7 @@ class Command(BaseCommand):
         value = options["carrier"]
         carrier = (
             Organization.objects.filter(kind="carrier")
-            .filter(**({"pk": int(value)} if value.isdigit() else {"name": value}))
+            .filter(**({"pk": int(value)} if value.isdecimal() else {"name": value}))
             .first()
         )
         if carrier is None:
