@@ -57,7 +57,11 @@ def parse_csv(uploaded: UploadedFile, form_class: type[forms.Form], *, max_rows:
         result.errors.append(RowError(0, "", "The file is not a CSV file."))
         return result
     reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    try:
+        header = [h.strip() for h in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        result.errors.append(RowError(1, "", _unreadable(exc)))
+        return result
     if not header:
         result.errors.append(RowError(0, "", "The file is empty."))
         return result
@@ -74,6 +78,23 @@ def parse_csv(uploaded: UploadedFile, form_class: type[forms.Form], *, max_rows:
         )
     if missing or unknown:
         return result
+    try:
+        _read_rows(reader, form_class, max_rows, result)
+    except csv.Error as exc:
+        result.errors.append(RowError(reader.line_num, "", _unreadable(exc)))
+    if not result.rows and not result.errors:
+        result.errors.append(RowError(0, "", "The file has a header but no rows."))
+    return result
+
+
+def _unreadable(exc: csv.Error) -> str:
+    return (
+        f"This is not readable as CSV ({exc}): look for a quote that is never closed or a cell longer than "
+        f"{csv.field_size_limit():,} characters."
+    )
+
+
+def _read_rows(reader: csv.DictReader[str], form_class: type[forms.Form], max_rows: int, result: CsvResult) -> None:
     for count, raw in enumerate(reader, start=1):
         index = reader.line_num  # the file's own line number, blank lines included
         if count > max_rows:
@@ -92,6 +113,3 @@ def parse_csv(uploaded: UploadedFile, form_class: type[forms.Form], *, max_rows:
             for name, messages in form.errors.items():
                 for message in messages:
                     result.errors.append(RowError(index, "" if name == "__all__" else name, str(message)))
-    if not result.rows and not result.errors:
-        result.errors.append(RowError(0, "", "The file has a header but no rows."))
-    return result
