@@ -229,13 +229,21 @@ def run_import(usage_import: UsageImport, data: bytes) -> ImportResult:
     # Line ends are normalised once so that every path (and COPY, which refuses a bare carriage return) agrees.
     text = data.decode("utf-8-sig", errors="strict").replace("\r\n", "\n") if data else ""
     first = text.split("\n", 1)[0]
-    header = [h.strip() for h in next(csv.reader([first]), [])] if first else []
-    errors = check_header(header) if header else [_error(0, "", "The file is empty.")]
-    if errors:
-        return ImportResult(errors=errors)
-    if connection.vendor == "postgresql":
-        return _import_postgresql(usage_import, text, header)
-    return _import_python(usage_import, text, header)
+    try:
+        header = [h.strip() for h in next(csv.reader([first]), [])] if first else []
+        errors = check_header(header) if header else [_error(0, "", "The file is empty.")]
+        if errors:
+            return ImportResult(errors=errors)
+        if connection.vendor == "postgresql":
+            return _import_postgresql(usage_import, text, header)
+        return _import_python(usage_import, text, header)
+    except csv.Error as exc:
+        # A cell past the csv module's limit, often a quote never closed that swallows the rest of the file.
+        message = (
+            f"The file is not readable as CSV ({exc}): look for a quote that is never closed or a cell longer "
+            f"than {csv.field_size_limit():,} characters."
+        )
+        return ImportResult(errors=[_error(0, "", message)])
 
 
 # --- PostgreSQL: COPY, one check, one INSERT ... SELECT -------------------------------------------------
