@@ -229,6 +229,10 @@ def run_import(usage_import: UsageImport, data: bytes) -> ImportResult:
     # Line ends are normalised once so that every path (and COPY, which refuses a bare carriage return) agrees.
     text = data.decode("utf-8-sig", errors="strict").replace("\r\n", "\n") if data else ""
     first = text.split("\n", 1)[0]
+    if "\x00" in text:
+        # PostgreSQL stores no NUL in text (nor in the JSON of the error list): refuse the file before any row.
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        return ImportResult(errors=[_error(line, "", "This line holds a NUL byte: the file is not a text CSV file.")])
     try:
         header = [h.strip() for h in next(csv.reader([first]), [])] if first else []
         errors = check_header(header) if header else [_error(0, "", "The file is empty.")]
