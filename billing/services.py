@@ -900,6 +900,7 @@ def period_from_string(value: str) -> date:
     import re
 
     match = re.fullmatch(r"(\d{4})-(\d{2})", value.strip())
-    if not match or not 1 <= int(match.group(2)) <= 12:
+    # Billing began this century: a year outside it is a slip, and 0000 or 9999-12 would break the date arithmetic.
+    if not match or not 2000 <= int(match.group(1)) <= 2999 or not 1 <= int(match.group(2)) <= 12:
         raise DomainError("Give the period as YYYY-MM, e.g. 2026-10.")
     return date(int(match.group(1)), int(match.group(2)), 1)
