@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import SuspiciousOperation
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpResponse
@@ -96,6 +97,14 @@ class RegistrationWizard(SessionWizardView):
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
         self.membership = selectors.carrier_admin_get(user=request.user)
         return super().dispatch(request, *args, **kwargs)
+
+    def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        # formtools takes the posted step name on trust and fails with a KeyError on one it does not know:
+        # refuse it as formtools refuses a missing management form (400), never a 500.
+        step = self.request.POST.get(f"{self.prefix}-current_step")
+        if step is not None and step not in self.get_form_list():
+            raise SuspiciousOperation("ManagementForm data has been tampered with.")
+        return super().post(*args, **kwargs)
 
     def get_form_initial(self, step: str) -> dict[str, Any]:
         org = self.membership.organization
