@@ -80,3 +80,42 @@ class UserTimezoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+class StaffSecondFactorMiddleware:
+    """With REQUIRE_STAFF_2FA, moderators set up an authenticator before they can open anything else.
+
+    Moderators see every buyer's identity and every bid once it opens, so in production a password alone is not
+    enough. A moderator with an authenticator already gives its code at sign-in (allauth's own flow); one without
+    is sent to set one up, and only the account pages (where that happens, and sign-out) stay open.
+    """
+
+    ALLOWED_PREFIXES = ("/accounts/", "/static/", "/healthz")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+
+        user = getattr(request, "user", None)
+        if (
+            settings.REQUIRE_STAFF_2FA
+            and user is not None
+            and user.is_authenticated
+            and user.is_staff
+            and not request.path.startswith(self.ALLOWED_PREFIXES)
+        ):
+            from allauth.mfa.models import Authenticator
+            from django.contrib import messages
+            from django.shortcuts import redirect
+            from django.urls import reverse
+            from django_htmx.http import HttpResponseClientRedirect
+
+            if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+                target = reverse("mfa_activate_totp")
+                messages.warning(request, "Set up two-factor authentication before you use the moderator tools.")
+                if getattr(request, "htmx", False):
+                    return HttpResponseClientRedirect(target)
+                return redirect(target)
+        return self.get_response(request)

@@ -9,7 +9,17 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
+
+class _Env(environ.Env):
+    """A variable set but blank (as .env.example ships them) counts as unset, so its default applies."""
+
+    def get_value(self, var, cast=None, default=environ.Env.NOTSET, parse_default=False):  # type: ignore[no-untyped-def]
+        if default is not self.NOTSET and self.ENVIRON.get(var) == "":
+            return default
+        return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
+
+
+env = _Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DJANGO_ENV = env.str("DJANGO_ENV", default="development")
@@ -76,6 +86,7 @@ MIDDLEWARE = [
     "marketplace.middleware.RequestContextMiddleware",
     "marketplace.middleware.UserTimezoneMiddleware",
     "marketplace.middleware.InitialPasswordMiddleware",
+    "marketplace.middleware.StaffSecondFactorMiddleware",
 ]
 
 ROOT_URLCONF = "marketplace.urls"
@@ -153,6 +164,8 @@ ACCOUNT_RATE_LIMITS = {
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Switchboard"
+# Moderators must set up a TOTP authenticator before using anything but their account pages (on in production).
+REQUIRE_STAFF_2FA = env.bool("REQUIRE_STAFF_2FA", default=PRODUCTION)
 
 # django-guardian
 GUARDIAN_GET_INIT_ANONYMOUS_USER = "marketplace.models.guardian_anonymous_user"

@@ -80,3 +80,36 @@ def test_deploy_check_is_clean_in_production() -> None:
         "WARNING",
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_env_example_copied_as_is_keeps_every_default() -> None:
+    """`cp .env.example .env` leaves most values blank: blank means "use the default", in production too."""
+    import json
+
+    values = {}
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.partition("=")
+            values[name] = value
+    values.update(
+        {"DJANGO_ENV": "production", "SECRET_KEY": "k3J9-pQx7_vB2mN8zR4tY6wE1aS5dF0gH9jK2lZ7xC3vB8nM4qW6eR1tY5uI0oP"}
+    )
+    values["ALLOWED_HOSTS"] = "switchboard.example"
+    probe = (
+        "import django, json; from django.conf import settings as s; django.setup(); "
+        "print(json.dumps({'debug': s.DEBUG, 'ssl': s.SECURE_SSL_REDIRECT, 'hsts': s.SECURE_HSTS_SECONDS, "
+        "'staff_2fa': s.REQUIRE_STAFF_2FA, 'media': str(s.MEDIA_ROOT), 'age': s.DATABASES['default']['CONN_MAX_AGE'], "
+        "'engine': s.DATABASES['default']['ENGINE'], 'eager': s.CELERY_TASK_ALWAYS_EAGER}))"
+    )
+    result = run(values, "-c", probe)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "debug": False,
+        "ssl": True,
+        "hsts": 31_536_000,
+        "staff_2fa": True,
+        "media": str(ROOT / "media"),
+        "age": 60,
+        "engine": "django.db.backends.sqlite3",
+        "eager": True,
+    }
