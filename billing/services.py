@@ -681,6 +681,8 @@ def bill_run_finalize(*, actor: User | None, period: date) -> BillRun:
     period = date(period.year, period.month, 1)
     _advisory_lock(period)
     run = BillRun.objects.select_for_update().filter(period=period).first()
+    if run is not None and run.status == BillRun.Status.FINALIZED:
+        raise DomainError(f"{period:%B %Y} is already finalised; correct it with credit or debit notes.")
     if run is None or run.status != BillRun.Status.DRAFT:
         raise DomainError("Run the period first; only draft invoices can be finalised.")
     today = timezone.now().date()

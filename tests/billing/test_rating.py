@@ -134,6 +134,9 @@ def test_finalise_numbers_gaplessly_freezes_and_late_usage_becomes_an_adjustment
     assert numbers == [f"SB-{year}-000001", f"SB-{year}-000002"]
     with pytest.raises(DomainError, match="finalised"):
         services.bill_run_execute(period=OCT)
+    with pytest.raises(DomainError, match="already finalised; correct it with credit or debit notes"):
+        services.bill_run_finalize(actor=world.moderator, period=OCT)
+    assert Invoice.objects.filter(period=OCT).count() == 2
     # PDFs were rendered and e-mailed to the billing contact.
     acme = Invoice.objects.get(period=OCT, buyer=world.buyer_org)
     assert acme.pdf and len(acme.pdf_sha256) == 64 and acme.emailed_at is not None
