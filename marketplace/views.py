@@ -60,7 +60,7 @@ def notification_read(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     notification = selectors.notification_get_for_user(user=request.user, pk=pk)
     services.notification_mark_read(actor=request.user, notification=notification)
     if request.htmx:
-        return render(request, "marketplace/partials/notification_row.html", {"n": notification})
+        return render(request, "marketplace/partials/notification_read.html", {"n": notification})
     if notification.url and notification.url.startswith("/"):
         return redirect(notification.url)
     return redirect("inbox")
