@@ -66,6 +66,9 @@ def dashboard(request: AuthedHttpRequest) -> HttpResponse:
 
 # --- Registration ------------------------------------------------------------------------------------
 
+# Coverage areas per page; a page keeps the areas grouped by service type.
+COVERAGE_PAGE_SIZE = 50
+
 WIZARD_STEPS = [
     ("company", forms.CompanyForm),
     ("contact", forms.ContactForm),
@@ -370,14 +373,14 @@ def coverage(request: AuthedHttpRequest) -> HttpResponse:
                 messages.success(request, f"Added {len(added)} area{'s' if len(added) != 1 else ''}.")
                 return redirect("sellers:coverage")
         status = 400
-    areas = list(selectors.coverage_for(organization=org))
+    page = Paginator(selectors.coverage_for(organization=org), COVERAGE_PAGE_SIZE).get_page(request.GET.get("page"))
     by_type: dict[Any, list[Any]] = {}
-    for area in areas:
+    for area in page.object_list:
         by_type.setdefault(area.service_type, []).append(area)
     return render(
         request,
         "sellers/coverage.html",
-        {"org": org, **_roles(membership), "form": form, "by_type": list(by_type.items())},
+        {"org": org, **_roles(membership), "form": form, "by_type": list(by_type.items()), "page": page},
         status=status,
     )
 

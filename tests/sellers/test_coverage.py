@@ -54,3 +54,21 @@ def test_coverage_at_an_address_lists_verified_carriers_only(cast) -> None:  # t
     assert [(a.organization, a.service_type.code) for a in found] == [(cast.carrier_org, "internet-dedicated")]
     assert not coverage_at(country="GB", region="Greater London", postcode="N1 9GU").exists()
     assert not coverage_at(country="FR", postcode="EC1A 1BB").exists()
+
+
+def test_coverage_is_paged_and_keeps_areas_grouped(cast, as_role) -> None:  # type: ignore[no-untyped-def]
+    from sellers.models import CoverageArea
+    from sellers.views import COVERAGE_PAGE_SIZE
+
+    st = helpers.service_type()
+    CoverageArea.objects.bulk_create(
+        CoverageArea(organization=cast.carrier_org, service_type=st, country="GB", postcode_prefix=f"Z{i:03d}")
+        for i in range(COVERAGE_PAGE_SIZE + 5)
+    )
+    client = as_role("seller_sales")
+    first = client.get(reverse("sellers:coverage")).content.decode()
+    assert first.count('id="area-') == COVERAGE_PAGE_SIZE
+    assert "Page 1 of 2" in first and "Z000" in first and "Z054" not in first
+    second = client.get(reverse("sellers:coverage"), {"page": 2}).content.decode()
+    assert second.count('id="area-') == 5 and "Z054" in second
+    assert st.name in second  # the service type's heading repeats on the page that continues it
