@@ -149,11 +149,15 @@ def documents(request: AuthedHttpRequest) -> HttpResponse:
         selectors.organization_manager_get(user=request.user)
         form = DocumentForm(request.POST, request.FILES)
         if form.is_valid():
-            services.document_add(
-                actor=request.user, organization=org, file=form.cleaned_data["file"], kind=form.cleaned_data["kind"]
-            )
-            messages.success(request, "Document uploaded.")
-            return redirect("documents")
+            try:
+                services.document_add(
+                    actor=request.user, organization=org, file=form.cleaned_data["file"], kind=form.cleaned_data["kind"]
+                )
+            except services.DomainError as exc:
+                form.add_error("file", str(exc))
+            else:
+                messages.success(request, "Document uploaded.")
+                return redirect("documents")
         status = 400
     return render(
         request,

@@ -560,6 +560,9 @@ def membership_remove(*, actor: User, membership: Membership) -> None:
 
 # --- Documents -------------------------------------------------------------------------------------
 
+# Verification evidence is a handful of certificates: the cap keeps the list short enough to show whole.
+MAX_ORGANIZATION_DOCUMENTS = 20
+
 
 @transaction.atomic
 def document_add(*, actor: User, organization: Organization, file: UploadedFile, kind: str) -> OrganizationDocument:
@@ -568,6 +571,12 @@ def document_add(*, actor: User, organization: Organization, file: UploadedFile,
 
     if kind not in OrganizationDocument.Kind.values:
         raise DomainError("Choose what kind of document this is.")
+    Organization.objects.select_for_update().filter(pk=organization.pk).first()  # one upload at a time counts
+    if OrganizationDocument.objects.filter(organization=organization).count() >= MAX_ORGANIZATION_DOCUMENTS:
+        raise DomainError(
+            f"An organisation keeps at most {MAX_ORGANIZATION_DOCUMENTS} supporting documents; "
+            "the moderator has what you sent. Write to them if a document needs replacing."
+        )
     content_type = validate_upload(file)
     document = OrganizationDocument(
         organization=organization,

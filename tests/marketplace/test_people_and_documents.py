@@ -232,3 +232,18 @@ def test_submit_for_review_puts_organisation_in_queue(cast, as_role) -> None:  #
     cast.other_buyer_org.refresh_from_db()
     assert cast.other_buyer_org.verification_status == "pending"
     assert cast.other_buyer_org.name.encode() in as_role("moderator").get("/console/verification/").content
+
+
+def test_an_organisation_keeps_at_most_twenty_documents(cast, as_role, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from marketplace.services import MAX_ORGANIZATION_DOCUMENTS
+
+    settings.MEDIA_ROOT = tmp_path
+    owner = as_role("buyer_owner")
+    for i in range(MAX_ORGANIZATION_DOCUMENTS):
+        upload = SimpleUploadedFile(f"c{i}.pdf", PDF, content_type="application/pdf")
+        assert owner.post("/organization/documents/", {"kind": "other", "file": upload}).status_code == 302
+    one_more = SimpleUploadedFile("late.pdf", PDF, content_type="application/pdf")
+    response = owner.post("/organization/documents/", {"kind": "other", "file": one_more})
+    assert response.status_code == 400
+    assert f"at most {MAX_ORGANIZATION_DOCUMENTS} supporting documents".encode() in response.content
+    assert OrganizationDocument.objects.filter(organization=cast.buyer_org).count() == MAX_ORGANIZATION_DOCUMENTS
