@@ -996,6 +996,10 @@ def rfq_cancel(*, actor: User, rfq: Rfq, reason: str) -> Rfq:
     return rfq
 
 
+# States a moderator may suspend a request from.
+SUSPENDABLE = (S.AWAITING_VERIFICATION, S.OPEN, S.CLOSED)
+
+
 @transaction.atomic
 def rfq_suspend(*, actor: User, rfq: Rfq, reason: str) -> Rfq:
     """The moderator suspends a request that breaks the rules; participants are told why."""
@@ -1004,7 +1008,7 @@ def rfq_suspend(*, actor: User, rfq: Rfq, reason: str) -> Rfq:
     rfq = _locked(rfq)
     if not reason.strip():
         raise DomainError("Give a reason for suspending.")
-    before = _move(rfq, S.SUSPENDED, allowed_from=(S.AWAITING_VERIFICATION, S.OPEN, S.CLOSED))
+    before = _move(rfq, S.SUSPENDED, allowed_from=SUSPENDABLE)
     rfq.closed_reason = reason.strip()
     rfq.save(update_fields=["status", "closed_reason"])
     audit_record(

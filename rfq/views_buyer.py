@@ -586,6 +586,15 @@ def question_answer(request: AuthedHttpRequest, pk: int, question_pk: int) -> Ht
     question = rfq.questions.filter(pk=question_pk).first()
     if question is None:
         raise Http404("No such question.")
+    if rfq.status != S.OPEN or question.answered_at:
+        # Answered meanwhile or no longer open (another tab, a colleague): the form is gone from the page.
+        messages.error(
+            request,
+            "This question is already answered."
+            if question.answered_at
+            else "Questions can only be answered while the request is open.",
+        )
+        return redirect("rfq:detail", pk=rfq.pk)
     form = forms.AnswerForm(request.POST, prefix=f"q{question.pk}")
     if form.is_valid():
         try:
@@ -638,6 +647,15 @@ def confirm_sites(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     rfq = selectors.rfq_get_for_buyer(user=request.user, pk=pk)
     org = _org(request)
     mine = rfq.rfq_sites.filter(organization=org)
+    if rfq.status != S.DRAFT or not mine.exists():
+        # Published or left meanwhile: the confirmation form is gone from the page, so say why on top.
+        messages.error(
+            request,
+            "The lead has published this request; its sites can no longer change."
+            if rfq.status != S.DRAFT
+            else "None of your sites are part of this request.",
+        )
+        return redirect("rfq:detail", pk=rfq.pk)
     form = forms.ConfirmSitesForm(request.POST, sites=Site.objects.filter(rfq_sites__in=mine))
     if form.is_valid():
         try:

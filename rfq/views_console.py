@@ -83,7 +83,7 @@ def _detail_context(rfq: Rfq, suspend_form: SuspendForm | None = None) -> dict[s
         "bid_metadata": None if bids_open else selectors.bid_metadata_for_moderator(rfq),
         "digests": selectors.digests_for_rfq(rfq),
         "audit": _audit_trail(rfq),
-        "can_suspend": rfq.status in (S.AWAITING_VERIFICATION, S.OPEN, S.CLOSED),
+        "can_suspend": rfq.status in services.SUSPENDABLE,
         "suspend_form": suspend_form or SuspendForm(),
     }
 
@@ -96,6 +96,10 @@ def console_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def console_suspend(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     rfq = selectors.rfq_get_for_moderator(user=request.user, pk=pk)
+    if rfq.status not in services.SUSPENDABLE:
+        # Suspended, awarded or ended meanwhile: the form is gone from the page, so say why on top.
+        messages.error(request, f"{rfq.reference} is {rfq.get_status_display().lower()}; it cannot be suspended.")
+        return redirect("rfq:console_detail", pk=rfq.pk)
     form = SuspendForm(request.POST)
     if form.is_valid():
         try:

@@ -42,6 +42,8 @@ def test_answer_a_question(cast) -> None:
     assert question.answer == "Yes, a goods lift." and question.answered_at
     again = client.post(url, {f"q{question.pk}-answer": "Changed my mind"}, follow=True)
     assert again.status_code == 200 and "already answered" in again.content.decode()
+    stale = client.post(url, {f"q{question.pk}-answer": ""}, follow=True)  # a second tab, sent empty
+    assert "already answered" in stale.content.decode()
     question.refresh_from_db()
     assert question.answer == "Yes, a goods lift."
 
@@ -126,4 +128,8 @@ def test_group_member_confirms_its_sites(cast) -> None:
     assert list(mine.values_list("site_id", flat=True)) == [theirs[0].pk]
     assert mine.get().confirmed_at is not None
     assert "Every member organisation must confirm" not in services.rfq_missing(rfq)
+    Rfq.objects.filter(pk=rfq.pk).update(status=Rfq.Status.OPEN)  # the lead published meanwhile
+    stale = client.post(reverse("rfq:confirm_sites", args=[rfq.pk]), {"sites": []}, follow=True)
+    assert "its sites can no longer change" in stale.content.decode()
+    assert mine.count() == 1
     assert timezone.now()

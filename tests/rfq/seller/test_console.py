@@ -93,7 +93,10 @@ def test_suspend_needs_a_reason_then_tells_everyone(cast, rfq, django_capture_on
     assert "The buyer asked for a duplicate." in page
     assert cast.seller_sales.notifications.filter(kind="rfq_suspended").exists()
     again = moderator.post(url, {"reason": "Twice."}, follow=True)
-    assert "cannot become suspended" in again.content.decode()
+    assert "is suspended by the moderator; it cannot be suspended" in again.content.decode()
+    # A stale tab's empty reason: the form is no longer on the page, so the refusal says why on top.
+    stale = moderator.post(url, {"reason": ""}, follow=True)
+    assert "is suspended by the moderator; it cannot be suspended" in stale.content.decode()
 
 
 def test_admin_hides_bid_prices_until_the_bids_open(cast, rfq) -> None:  # type: ignore[no-untyped-def]
