@@ -22,6 +22,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from marketplace.models import Organization, ServiceCategory, ServiceType
@@ -144,6 +145,12 @@ class CriteriaRegion(RegionRow):
         constraints = [
             models.UniqueConstraint(
                 fields=["criteria", "country", "region", "postcode_prefix"], name="criteriaregion_unique"
+            ),
+        ]
+        # Carriers for a request: the rows a site can match, looked up by its keys (rfq/matching.py).
+        indexes = [
+            models.Index(
+                Upper("country"), Upper("region"), "postcode_prefix", "criteria", name="criteriaregion_place_idx"
             ),
         ]
 
