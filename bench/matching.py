@@ -2,7 +2,7 @@
 
     createdb -h 127.0.0.1 -U postgres switchboard_matchbench
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/switchboard_matchbench .venv/bin/python bench/matching.py \
-        [--scale 1.0] [--samples 200] [--explain]
+        [--scale 1.0] [--samples 200] [--explain] [--keep]
 
 It migrates the scratch database it is given and replaces its marketplace: every request (TRUNCATE ... CASCADE,
 which also empties what hangs off requests: invitations, bids, awards, contracts) and every criteria set go, and so
@@ -24,6 +24,8 @@ Then it measures, on the analysed tables, each figure over --samples random pick
 Before timing, it checks the benchmark data: for 50 requests the SQL's matches must equal a plain Python
 evaluation of every criteria set, and for 20 carriers their matches among those requests must too.
 --explain prints EXPLAIN (ANALYZE, BUFFERS) of one call each way (the request and carrier nearest the medians).
+--keep measures the marketplace an earlier run left (its samples differ from a run that builds: the RNG is not
+where the build would leave it).
 The last line reads: match rfq→carriers <median> ms (p95 <x> ms) | carrier→requests <median> ms (p95 <x> ms)
 Never run by the test suite.
 """
