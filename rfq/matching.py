@@ -16,8 +16,9 @@ against the rule written in Python; bench/README.md has the plans):
 - For one carrier, its few sets (with whether each lists types, regions, industries) are read first;
   the requests with one of a set's service types come from one lookup, and the open requests left are
   checked against the set's regions and industries with indexed EXISTS probes.
-On PostgreSQL both run with JIT off: the planner prices the per-row probes high enough to start JIT
-compilation, which cost two seconds for a query that runs in tens of milliseconds.
+On PostgreSQL both run with JIT off (every connection is opened so, in marketplace/settings.py): the planner
+prices the per-row probes high enough to start JIT compilation, which cost two seconds for a query that runs in
+tens of milliseconds.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 
 from buyers.models import BuyerProfile, Site
 from marketplace.models import Organization
@@ -142,10 +143,7 @@ WHERE {ranges_and_flags}
 
 def _run(template: str, params: dict[str, Any], **parts: str) -> list[Match]:
     sql = template.format(ranges_and_flags=RANGES_AND_FLAGS, lengths=_LENGTHS, **parts, **_tables())
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # Lasts until the end of the transaction: ours, or the caller's if one is open.
-            cursor.execute("SET LOCAL jit = off")
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [Match(rfq_id=a, criteria_id=b, carrier_id=c) for a, b, c in cursor.fetchall()]
 

@@ -113,3 +113,16 @@ def test_env_example_copied_as_is_keeps_every_default() -> None:
         "engine": "django.db.backends.sqlite3",
         "eager": True,
     }
+
+
+def test_postgresql_connections_run_without_jit() -> None:
+    """JIT compilation cost seconds on short queries (bench/README.md, matching.py): every connection turns it off."""
+    import json
+
+    probe = (
+        "import django, json; from django.conf import settings; django.setup(); "
+        "print(json.dumps(settings.DATABASES['default'].get('OPTIONS', {})))"
+    )
+    result = run({"DATABASE_URL": "postgres://u@127.0.0.1:5432/x"}, "-c", probe)
+    assert result.returncode == 0, result.stderr
+    assert "-c jit=off" in json.loads(result.stdout)["options"]
