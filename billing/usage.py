@@ -26,6 +26,7 @@ from django.core.cache import cache
 from django.db import DatabaseError, connection, models, transaction
 
 from billing.models import BillRun, Contract, RateLine, UsageImport, UsageRecord
+from marketplace.csv_import import unreadable_csv_message
 
 REQUIRED = ["record_id", "request", "interval_start", "interval_end", "quantity", "unit"]
 OPTIONAL = [
@@ -243,11 +244,7 @@ def run_import(usage_import: UsageImport, data: bytes) -> ImportResult:
         return _import_python(usage_import, text, header)
     except csv.Error as exc:
         # A cell past the csv module's limit, often a quote never closed that swallows the rest of the file.
-        message = (
-            f"The file is not readable as CSV ({exc}): look for a quote that is never closed or a cell longer "
-            f"than {csv.field_size_limit():,} characters."
-        )
-        return ImportResult(errors=[_error(0, "", message)])
+        return ImportResult(errors=[_error(0, "", unreadable_csv_message(exc))])
 
 
 # --- PostgreSQL: COPY, one check, one INSERT ... SELECT -------------------------------------------------

@@ -60,7 +60,7 @@ def parse_csv(uploaded: UploadedFile, form_class: type[forms.Form], *, max_rows:
     try:
         header = [h.strip() for h in (reader.fieldnames or [])]
     except csv.Error as exc:
-        result.errors.append(RowError(1, "", _unreadable(exc)))
+        result.errors.append(RowError(1, "", unreadable_csv_message(exc)))
         return result
     if not header:
         result.errors.append(RowError(0, "", "The file is empty."))
@@ -81,15 +81,16 @@ def parse_csv(uploaded: UploadedFile, form_class: type[forms.Form], *, max_rows:
     try:
         _read_rows(reader, form_class, max_rows, result)
     except csv.Error as exc:
-        result.errors.append(RowError(reader.line_num, "", _unreadable(exc)))
+        result.errors.append(RowError(reader.line_num, "", unreadable_csv_message(exc)))
     if not result.rows and not result.errors:
         result.errors.append(RowError(0, "", "The file has a header but no rows."))
     return result
 
 
-def _unreadable(exc: csv.Error) -> str:
+def unreadable_csv_message(exc: csv.Error) -> str:
+    """What to tell someone whose file the csv module refuses (a quote never closed, a cell past its limit)."""
     return (
-        f"This is not readable as CSV ({exc}): look for a quote that is never closed or a cell longer than "
+        f"The file is not readable as CSV ({exc}): look for a quote that is never closed or a cell longer than "
         f"{csv.field_size_limit():,} characters."
     )
 
