@@ -19,6 +19,7 @@ from django.db.models import Case, Count, DecimalField, F, Sum, When
 from django.db.models.functions import Ceil
 from django.utils import timezone
 
+from billing import rating
 from billing.models import (
     BillRun,
     CommissionRate,
@@ -276,12 +277,22 @@ def month_bounds(period: date) -> tuple[date, date]:
     return start, _add_months(start, 1)
 
 
-def active_fraction(contract: Contract | ContractTerms, period: date) -> Decimal:
-    """The share of the month a contract runs: monthly charges are prorated at its start and end."""
+def active_days(contract: Contract | ContractTerms, period: date) -> tuple[int, int]:
+    """The days of the month a contract runs, and the month's days: monthly charges are prorated by them."""
     start, end = month_bounds(period)
-    days = (end - start).days
     overlap = (min(end, contract.end_date) - max(start, contract.start_date)).days
-    return Decimal(max(overlap, 0)) / Decimal(days)
+    return max(overlap, 0), (end - start).days
+
+
+def prorate(amount: Decimal, days: tuple[int, int]) -> Decimal:
+    """`amount` for the days a contract ran, rounded once: amount * active / month's days, exactly."""
+    active, month = days
+    return round_money(amount * active / month)
+
+
+def period_label(period: date) -> str:
+    start, end = month_bounds(period)
+    return f"{start:%d %b}–{end - timedelta(days=1):%d %b %Y}"
 
 
 def usage_charge(quantity: Decimal, base_rate: Decimal, tiers: list[tuple[Decimal, Decimal]]) -> Decimal:
@@ -420,10 +431,11 @@ def _lines_for_period(period: date) -> tuple[list[DraftLine], int]:
         usage[t["rate_line_id"]][t["is_adjustment"]] = (Decimal(t["quantity"]), t["records"])
         records += t["records"]
     lines: list[DraftLine] = []
-    label = f"{start:%d %b}–{end - timedelta(days=1):%d %b %Y}"
+    label = period_label(period)
     for rl in sorted(rate_lines.values(), key=lambda r: r.pk):
         contract = rl.contract
-        fraction = active_fraction(contract, period)
+        days = active_days(contract, period)
+        fraction = Decimal(days[0]) / Decimal(days[1])
         if fraction > 0 and rl.monthly_charge:
             prorated = "" if fraction == 1 else f" (prorated {fraction * 100:.1f}% of the month)"
             lines.append(
@@ -435,7 +447,7 @@ def _lines_for_period(period: date) -> tuple[list[DraftLine], int]:
                     fraction,
                     "month",
                     rl.monthly_charge,
-                    round_money(rl.monthly_charge * fraction),
+                    prorate(rl.monthly_charge, days),
                 )
             )
         if rl.one_time_charge and start <= contract.start_date < end:
@@ -473,7 +485,7 @@ def _lines_for_period(period: date) -> tuple[list[DraftLine], int]:
             if not adjustment:
                 usage_amount = amount
         if rl.minimum_commitment and fraction > 0:
-            commitment = round_money(rl.minimum_commitment * fraction)
+            commitment = prorate(rl.minimum_commitment, days)
             if usage_amount < commitment:
                 lines.append(
                     DraftLine(
@@ -554,6 +566,78 @@ class RunSummary:
     reused: bool = False
 
 
+def _rate_in_python(run: BillRun, period: date) -> rating.Drafts:
+    """The reference rating, and SQLite's: one GROUP BY, lines rated in Python, drafts written in bulk.
+
+    PostgreSQL runs billing.rating's one statement instead; tests/billing/test_rating_paths.py holds the two to
+    the same drafts.
+    """
+    lines, records = _lines_for_period(period)
+    groups: dict[tuple[int, str], list[DraftLine]] = defaultdict(list)
+    for line in lines:
+        groups[(line.contract.buyer_id, _group_key(line))].append(line)
+    buyers = dict(Organization.objects.filter(pk__in={b for b, _ in groups}).values_list("pk", "name"))
+    ordered = sorted(groups, key=lambda k: (buyers[k[0]].lower(), k[0], k[1]))
+    _progress(period, "writing invoices", 0, len(ordered))
+    # Lines are grouped by request, then site, then kind; totals are sums of lines rounded once each.
+    sorted_groups = {
+        group: sorted(
+            groups[group],
+            key=lambda dl: (
+                dl.contract.request,
+                dl.rate_line.description,
+                dl.kind,
+                dl.description,
+            ),
+        )
+        for group in ordered
+    }
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    drafts = []
+    for buyer_id, key in ordered:
+        group_lines = sorted_groups[(buyer_id, key)]
+        first = group_lines[0].contract
+        subtotal = sum((dl.amount for dl in group_lines), ZERO)
+        totals[first.currency] += subtotal
+        drafts.append(
+            {
+                "bill_run_id": run.pk,
+                "period": period,
+                "buyer_id": buyer_id,
+                "group_key": key,
+                "end_customer_id": first.end_customer_id,
+                "carrier_id": first.carrier_id if key.split(":")[2] != "all-carriers" else None,
+                "currency": first.currency,
+                "subtotal": subtotal,
+                "total": subtotal,
+            }
+        )
+    invoice_ids = bulk_insert(Invoice, drafts)
+    objects = [
+        {
+            "invoice_id": invoice_id,
+            "contract_id": dl.contract.pk,
+            "rate_line_id": dl.rate_line.pk,
+            "carrier_id": dl.contract.carrier_id,
+            "kind": dl.kind,
+            "description": dl.description[:250],
+            "quantity": dl.quantity.quantize(SIX_PLACES, ROUND_HALF_UP),
+            "unit": dl.unit,
+            "unit_price": dl.unit_price.quantize(SIX_PLACES, ROUND_HALF_UP),
+            "amount": dl.amount,
+            "commission": round_money(dl.amount * dl.contract.commission_percent / 100),
+            "record_count": dl.record_count,
+            "position": position,
+        }
+        for invoice_id, group in zip(invoice_ids, ordered, strict=True)
+        for position, dl in enumerate(sorted_groups[group])
+    ]
+    bulk_insert(InvoiceLine, objects)
+    group_of: dict[Any, tuple[int, str]] = dict(zip(invoice_ids, ordered, strict=True))
+    fingerprint = _fingerprint([(*group_of[line["invoice_id"]], line) for line in objects])
+    return rating.Drafts(len(invoice_ids), len(objects), records, dict(totals), fingerprint)
+
+
 def bill_run_execute(*, period: date, actor: User | None = None, dry_run: bool = False) -> RunSummary:
     """Rate a month and write its draft invoices; running it again gives identical drafts."""
     period = date(period.year, period.month, 1)
@@ -582,75 +666,22 @@ def bill_run_execute(*, period: date, actor: User | None = None, dry_run: bool =
             run.status, run.started_at, run.started_by, run.error = BillRun.Status.RUNNING, timezone.now(), actor, ""
             run.save(update_fields=["status", "started_at", "started_by", "error"])
             Invoice.objects.filter(bill_run=run).delete()
-        lines, records = _lines_for_period(period)
-        groups: dict[tuple[int, str], list[DraftLine]] = defaultdict(list)
-        for line in lines:
-            groups[(line.contract.buyer_id, _group_key(line))].append(line)
-        buyers = dict(Organization.objects.filter(pk__in={b for b, _ in groups}).values_list("pk", "name"))
-        ordered = sorted(groups, key=lambda k: (buyers[k[0]].lower(), k[0], k[1]))
-        _progress(period, "writing invoices", 0, len(ordered))
-        # Lines are grouped by request, then site, then kind; totals are sums of lines rounded once each.
-        sorted_groups = {
-            group: sorted(
-                groups[group],
-                key=lambda dl: (
-                    dl.contract.request,
-                    dl.rate_line.description,
-                    dl.kind,
-                    dl.description,
-                ),
+        if connection.vendor == "postgresql":
+            start, end = month_bounds(period)
+            drafts = rating.rate_and_write(
+                run_id=run.pk, period=start, end=end, label=period_label(period), now=timezone.now()
             )
-            for group in ordered
-        }
-        totals: dict[str, Decimal] = defaultdict(Decimal)
-        drafts = []
-        for buyer_id, key in ordered:
-            group_lines = sorted_groups[(buyer_id, key)]
-            first = group_lines[0].contract
-            subtotal = sum((dl.amount for dl in group_lines), ZERO)
-            totals[first.currency] += subtotal
-            drafts.append(
-                {
-                    "bill_run_id": run.pk,
-                    "period": period,
-                    "buyer_id": buyer_id,
-                    "group_key": key,
-                    "end_customer_id": first.end_customer_id,
-                    "carrier_id": first.carrier_id if key.split(":")[2] != "all-carriers" else None,
-                    "currency": first.currency,
-                    "subtotal": subtotal,
-                    "total": subtotal,
-                }
-            )
-        invoice_ids = bulk_insert(Invoice, drafts)
-        objects = [
-            {
-                "invoice_id": invoice_id,
-                "contract_id": dl.contract.pk,
-                "rate_line_id": dl.rate_line.pk,
-                "carrier_id": dl.contract.carrier_id,
-                "kind": dl.kind,
-                "description": dl.description[:250],
-                "quantity": dl.quantity.quantize(SIX_PLACES, ROUND_HALF_UP),
-                "unit": dl.unit,
-                "unit_price": dl.unit_price.quantize(SIX_PLACES, ROUND_HALF_UP),
-                "amount": dl.amount,
-                "commission": round_money(dl.amount * dl.contract.commission_percent / 100),
-                "record_count": dl.record_count,
-                "position": position,
-            }
-            for invoice_id, group in zip(invoice_ids, ordered, strict=True)
-            for position, dl in enumerate(sorted_groups[group])
-        ]
-        bulk_insert(InvoiceLine, objects)
-        group_of: dict[Any, tuple[int, str]] = dict(zip(invoice_ids, ordered, strict=True))
+        else:
+            drafts = _rate_in_python(run, period)
         run.status = BillRun.Status.DRAFT
         run.finished_at = timezone.now()
-        run.records_rated = records
-        run.invoice_count = len(invoice_ids)
-        run.fingerprint = _fingerprint([(*group_of[line["invoice_id"]], line) for line in objects])
+        run.records_rated = drafts.records
+        run.invoice_count = drafts.invoices
+        run.fingerprint = drafts.fingerprint
         run.save(update_fields=["status", "finished_at", "records_rated", "invoice_count", "fingerprint"])
-        summary = RunSummary(period, len(invoice_ids), len(objects), records, dict(totals), run.fingerprint, dry_run)
+        summary = RunSummary(
+            period, drafts.invoices, drafts.lines, drafts.records, drafts.totals, drafts.fingerprint, dry_run
+        )
         if dry_run:
             transaction.set_rollback(True)
         else:
@@ -658,9 +689,9 @@ def bill_run_execute(*, period: date, actor: User | None = None, dry_run: bool =
                 actor=actor,
                 action="bill_run.execute",
                 obj=run,
-                after={"invoices": len(invoice_ids), "records": records, "fingerprint": run.fingerprint},
+                after={"invoices": drafts.invoices, "records": drafts.records, "fingerprint": drafts.fingerprint},
             )
-    _progress(period, "done", len(ordered), len(ordered))
+    _progress(period, "done", drafts.invoices, drafts.invoices)
     return summary
 
 
