@@ -267,20 +267,28 @@ class Invoice(models.Model):
     bill_run = models.ForeignKey(BillRun, on_delete=models.PROTECT, related_name="invoices")
     period = models.DateField()
     buyer = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="invoices")
+    # The optional references are indexed only where set (see Meta): a draft has no number and nobody who
+    # posted it, and most invoices name no end customer and no carrier.
     end_customer = models.ForeignKey(
-        "buyers.EndCustomer", null=True, blank=True, on_delete=models.PROTECT, related_name="invoices"
+        "buyers.EndCustomer",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        db_index=False,
+        related_name="invoices",
     )
     carrier = models.ForeignKey(
         Organization,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        db_index=False,
         related_name="carrier_invoices",
         help_text="Set when the buyer asked for one invoice per carrier.",
     )
     group_key = models.CharField(max_length=80, help_text="Which of the buyer's invoices this is.")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.DRAFT)
-    number = models.CharField(max_length=20, null=True, blank=True, unique=True)
+    number = models.CharField(max_length=20, null=True, blank=True)
     currency = models.CharField(max_length=3)
     issue_date = models.DateField(null=True, blank=True)
     due_date = models.DateField(null=True, blank=True)
@@ -293,13 +301,21 @@ class Invoice(models.Model):
     posted_at = models.DateTimeField(
         null=True, blank=True, help_text="When the paper copy went in the post, for buyers who asked for one."
     )
-    posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, db_index=False, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["buyer__name", "group_key", "id"]
+        indexes = [
+            models.Index(fields=["end_customer"], condition=Q(end_customer__isnull=False), name="invoice_end_customer"),
+            models.Index(fields=["carrier"], condition=Q(carrier__isnull=False), name="invoice_carrier"),
+            models.Index(fields=["posted_by"], condition=Q(posted_by__isnull=False), name="invoice_posted_by"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["period", "buyer", "group_key"], name="invoice_once_per_group"),
+            models.UniqueConstraint(fields=["number"], condition=Q(number__isnull=False), name="invoice_number_once"),
             models.CheckConstraint(
                 condition=Q(status="draft") | Q(number__isnull=False), name="invoice_issued_has_number"
             ),

@@ -117,7 +117,14 @@ rated AS (
     WHERE rl.used < rl.commitment
 ),
 lines AS (
-    SELECT x.*, round(x.amount * x.commission_percent / 100, 2) AS commission FROM rated x
+    -- Each line's place on its invoice: by request, then rate line, kind and description.
+    SELECT x.*, round(x.amount * x.commission_percent / 100, 2) AS commission,
+           row_number() OVER (
+               PARTITION BY x.buyer_id, x.group_key
+               ORDER BY x.request COLLATE "C", x.rl_description COLLATE "C", x.kind COLLATE "C",
+                        x.description COLLATE "C", x.rate_line_id, x.seq
+           ) - 1 AS position
+    FROM rated x
 ),
 grouped AS (
     SELECT l.buyer_id, l.group_key, min(l.currency) AS currency, min(l.end_customer_id) AS end_customer_id,
@@ -137,14 +144,9 @@ written AS (
     INSERT INTO {invoiceline} (invoice_id, contract_id, rate_line_id, carrier_id, kind, description, quantity,
                                unit, unit_price, amount, commission, record_count, position)
     SELECT i.id, l.contract_id, l.rate_line_id, l.carrier_id, l.kind, left(l.description, 250), l.quantity,
-           l.unit, round(l.unit_price, 6), l.amount, l.commission, l.record_count,
-           row_number() OVER (
-               PARTITION BY i.id
-               ORDER BY l.request COLLATE "C", l.rl_description COLLATE "C", l.kind COLLATE "C",
-                        l.description COLLATE "C", l.rate_line_id, l.seq
-           ) - 1
+           l.unit, round(l.unit_price, 6), l.amount, l.commission, l.record_count, l.position
     FROM lines l JOIN invoices i ON i.buyer_id = l.buyer_id AND i.group_key = l.group_key
-    RETURNING invoice_id, kind, description, quantity, unit_price, amount, commission, record_count, position
+    RETURNING 1
 )
 SELECT
     (SELECT count(*) FROM invoices),
@@ -152,10 +154,10 @@ SELECT
     (SELECT coalesce(string_agg(t.currency || ' ' || t.total, ','), '')
      FROM (SELECT currency, sum(total) AS total FROM invoices GROUP BY currency) t),
     (SELECT encode(sha256(convert_to(coalesce(string_agg(
-         concat_ws(E'\\t', i.buyer_id, i.group_key, w.kind, w.description, w.quantity, w.unit_price, w.amount,
-                   w.commission, w.record_count),
-         E'\\n' ORDER BY i.buyer_id, i.group_key COLLATE "C", w.position), ''), 'UTF8')), 'hex')
-     FROM written w JOIN invoices i ON i.id = w.invoice_id)
+         concat_ws(E'\\t', l.buyer_id, l.group_key, l.kind, left(l.description, 250), l.quantity::numeric(18, 6),
+                   round(l.unit_price, 6), l.amount, l.commission, l.record_count),
+         E'\\n' ORDER BY l.buyer_id, l.group_key COLLATE "C", l.position), ''), 'UTF8')), 'hex')
+     FROM lines l)
 """
 
 
