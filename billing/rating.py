@@ -1,11 +1,13 @@
-"""A month's rating and drafts on PostgreSQL: one statement from the usage table to the invoice lines.
+"""A month's rating and drafts on PostgreSQL: two statements from the usage table to the invoice lines.
 
 `services._rate_in_python` is the reference: it rates the same GROUP BY in Python and writes the drafts with COPY,
-and it is what SQLite runs. On PostgreSQL the whole of it happens in the database instead: the GROUP BY, the
-rate lines active in the month (or late usage of ended ones), tiers, minute increments, proration, one-time
-charges, commitment true-ups and commission, the invoices (one per buyer and invoice group, their ids given in
-buyer-name order) and their lines (grouped by request, then rate line, kind and description). Nothing crosses to
-Python but four figures and the fingerprint. Both paths give the same drafts (tests/billing/test_rating_paths.py).
+and it is what SQLite runs. On PostgreSQL the database does all of it: first the GROUP BY of the month's records
+per rate line (a statement of its own, so that it gets a parallel plan; its rows come back as four arrays), then
+one statement that takes the rate lines active in the month (or with late usage of an ended contract), applies
+tiers, proration, one-time charges, commitment true-ups and commission, and writes the invoices (one per buyer and
+invoice group, their ids in buyer-name order) and their lines (by request, then rate line, kind and description).
+It returns the counts, the totals per currency and a SHA-256 over the lines. Both paths give the same drafts
+(tests/billing/test_rating_paths.py).
 
 Every text comparison that orders something is bytewise (COLLATE "C"), which is Python's code-point order.
 """
