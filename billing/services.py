@@ -503,30 +503,9 @@ def _lines_for_period(period: date) -> tuple[list[DraftLine], int]:
 
 
 def bulk_insert(model: type[models.Model], rows: list[dict[str, Any]]) -> list[int]:
-    """Insert many rows and return their ids, in order; on PostgreSQL with one COPY.
-
-    Rows give field attnames; fields they leave out take their model defaults. Values must already be what the
-    column holds (decimals at the field's places): no per-value conversion is done on this path.
-    """
-    if not rows:
-        return []
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    defaults = {f.attname: f.get_default() for f in fields if f.attname not in rows[0]}
-    if connection.vendor != "postgresql":
-        created = model._default_manager.bulk_create([model(**defaults, **row) for row in rows], batch_size=1000)
-        return [obj.pk for obj in created]
-    table = model._meta.db_table
-    names = [f.attname for f in fields]
-    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(rows)]
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-        with cursor.cursor.copy(f"COPY {connection.ops.quote_name(table)} (id, {columns}) FROM STDIN") as copy:
-            for pk, row in zip(ids, rows, strict=True):
-                copy.write_row((pk, *[row[name] if name in row else defaults[name] for name in names]))
-    return ids
+    """Insert many rows (given as field attnames) and return their ids, in order."""
+    created = model._default_manager.bulk_create([model(**row) for row in rows], batch_size=1000)
+    return [obj.pk for obj in created]
 
 
 def _group_key(line: DraftLine) -> str:
@@ -569,8 +548,8 @@ class RunSummary:
 def _rate_in_python(run: BillRun, period: date) -> rating.Drafts:
     """The reference rating, and SQLite's: one GROUP BY, lines rated in Python, drafts written in bulk.
 
-    PostgreSQL runs billing.rating's one statement instead; tests/billing/test_rating_paths.py holds the two to
-    the same drafts.
+    PostgreSQL runs billing.rating's two statements instead; tests/billing/test_rating_paths.py holds both paths
+    to the same drafts.
     """
     lines, records = _lines_for_period(period)
     groups: dict[tuple[int, str], list[DraftLine]] = defaultdict(list)
