@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 
 import pytest
+from celery.result import _set_task_join_will_block
 from django.test import Client
 
 from buyers.models import Site
@@ -13,6 +14,17 @@ from marketplace.models import Organization, User
 from tests.factories import OrganizationFactory, UserFactory, member_of
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _celery_join_allowed() -> None:
+    """Each test starts outside any task, as far as Celery can tell.
+
+    An eager task marks the whole process as "inside a task" while it runs and restores the mark afterwards; two
+    threads doing that at once (the live server's, or a concurrency test's) can leave the mark set for good, and
+    every later `.get()` on a result then raises "Never call result.get() within a task!".
+    """
+    _set_task_join_will_block(False)
 
 
 @dataclass
