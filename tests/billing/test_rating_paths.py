@@ -63,6 +63,8 @@ def busy_month(billing_world):  # type: ignore[no-untyped-def]
     _usage(acme_lines["GB"], OCT, ["4000", "2000.5", "0"], prefix="acme-gb")
     _usage(acme_lines["minute"], OCT, ["1.2", "0.5", "2.0"], prefix="acme-min")
     _usage(acme_lines["GB"], NOV, ["12.345678"], prefix="acme-nov")
+    # Late usage of a running contract: its own line beside the month's usage, left out of the commitment.
+    _usage(acme_lines["minute"], OCT, ["3.25"], adjustment=True, prefix="acme-late")
 
     zurich = OrganizationFactory(name="Zürich Ärzte AG", kind="buyer")
     ohm = OrganizationFactory(name="Öhm Dental", kind="buyer")
@@ -168,9 +170,13 @@ def _drafts(path: str, period: date) -> tuple[rating.Drafts, list[Any]]:
     return drafts, written
 
 
+@pytest.mark.parametrize("increments", [True, False], ids=["with-increments", "without-increments"])
 @pytest.mark.parametrize("period", [OCT, NOV], ids=["october", "november"])
-def test_sql_rating_writes_what_the_python_reference_writes(busy_month, period: date) -> None:  # type: ignore[no-untyped-def]
+def test_sql_rating_writes_what_the_python_reference_writes(busy_month, period: date, increments: bool) -> None:  # type: ignore[no-untyped-def]
     _needs_postgres()
+    if not increments:
+        # Without any increment the GROUP BY takes its other form, with no join to the rate lines.
+        RateLine.objects.update(increment=0)
     reference, expected = _drafts("python", period)
     drafts, written = _drafts("sql", period)
     assert written == expected
