@@ -1,13 +1,14 @@
 """A month's rating and drafts on PostgreSQL: two statements from the usage table to the invoice lines.
 
-`services._rate_in_python` is the reference: it rates the same GROUP BY in Python and writes the drafts with COPY,
-and it is what SQLite runs. On PostgreSQL the database does all of it: first the GROUP BY of the month's records
-per rate line (a statement of its own, so that it gets a parallel plan; its rows come back as four arrays), then
-one statement that takes the rate lines active in the month (or with late usage of an ended contract), applies
-tiers, proration, one-time charges, commitment true-ups and commission, and writes the invoices (one per buyer and
-invoice group, their ids in buyer-name order) and their lines (by request, then rate line, kind and description).
-It returns the counts, the totals per currency and a SHA-256 over the lines. Both paths give the same drafts
-(tests/billing/test_rating_paths.py).
+`services._rate_in_python` is the reference: it rates the same GROUP BY in Python and writes the drafts with
+bulk_create, and it is what SQLite runs. On PostgreSQL the database does all of it: first the GROUP BY of the
+month's records per rate line (a statement of its own, so that it gets a parallel plan; its rows come back as four
+arrays), then one statement that takes the rate lines active in the month (or with late usage of an ended
+contract), applies tiers, proration, one-time charges, commitment true-ups and commission, and writes the invoices
+(one per buyer and invoice group, their ids in buyer-name order) and their lines (by request, then rate line, kind
+and description). It returns the counts, the totals per currency and a SHA-256 over the lines (computed by the
+database, so it differs from the Python path's for the same drafts; fingerprints are compared only between runs
+on one database). Both paths give the same drafts (tests/billing/test_rating_paths.py).
 
 Every text comparison that orders something is bytewise (COLLATE "C"), which is Python's code-point order.
 """
@@ -41,6 +42,14 @@ _USAGE_INCREMENTS = """
     FROM {usage} u JOIN {rateline} r ON r.id = u.rate_line_id
     WHERE u.bill_period = %(start)s
     GROUP BY u.rate_line_id, u.is_adjustment
+"""
+
+# The buyers the month may bill: of contracts running in it, or with late usage on one of their rate lines.
+_BUYERS = """
+    SELECT c.buyer_id, o.name
+    FROM {contract} c JOIN {organization} o ON o.id = c.buyer_id
+    WHERE (c.start_date < %(end)s AND c.end_date > %(start)s)
+       OR c.id IN (SELECT r.contract_id FROM {rateline} r WHERE r.id = ANY(%(u_line)s::bigint[]))
 """
 
 _RUN = """
@@ -138,8 +147,8 @@ invoices AS (
                            subtotal, total, status, amount_paid, pdf, pdf_sha256, created_at)
     SELECT %(run)s, %(start)s, g.buyer_id, g.group_key, g.end_customer_id, g.carrier_id, g.currency,
            g.subtotal, g.subtotal, 'draft', 0, '', '', %(now)s
-    FROM grouped g JOIN {organization} o ON o.id = g.buyer_id
-    ORDER BY lower(o.name) COLLATE "C", g.buyer_id, g.group_key COLLATE "C"
+    FROM grouped g JOIN unnest(%(buyers)s::bigint[]) WITH ORDINALITY AS b (buyer_id, place) USING (buyer_id)
+    ORDER BY b.place, g.group_key COLLATE "C"
     RETURNING id, buyer_id, group_key, currency, total
 ),
 written AS (
@@ -179,7 +188,7 @@ class Drafts:
     fingerprint: str
 
 
-def _sql(with_increments: bool) -> tuple[str, str]:
+def _sql(with_increments: bool) -> tuple[str, str, str]:
     def table(model: type[models.Model]) -> str:
         return connection.ops.quote_name(model._meta.db_table)
 
@@ -194,24 +203,29 @@ def _sql(with_increments: bool) -> tuple[str, str]:
         "organization": table(Organization),
     }
     usage_sql = (_USAGE_INCREMENTS if with_increments else _USAGE_PLAIN).format(**tables)
-    return usage_sql, _RUN.format(line=_LINE_COLUMNS, **tables)
+    return usage_sql, _BUYERS.format(**tables), _RUN.format(line=_LINE_COLUMNS, **tables)
 
 
 def rate_and_write(*, run_id: int, period: date, end: date, label: str, now: datetime) -> Drafts:
     """Rate `period` and write its drafts under bill run `run_id`, in the caller's transaction."""
     # Without increments to round to, the GROUP BY needs no join to the rate lines.
     with_increments = RateLine.objects.filter(increment__gt=0).exists()
-    usage_sql, run_sql = _sql(with_increments)
+    usage_sql, buyers_sql, run_sql = _sql(with_increments)
     with connection.cursor() as cursor:
         # The GROUP BY is a statement of its own: one with INSERTs in it never gets a parallel plan.
         cursor.execute(usage_sql, {"start": period})
         totals_rows = cursor.fetchall()
         columns = list(zip(*totals_rows, strict=True)) if totals_rows else [(), (), (), ()]
+        # Invoices take their ids in the order of their buyers' names as Python lower-cases and compares them
+        # (the database's lower() follows its own locale: a final sigma or a dotted capital I sort elsewhere).
+        cursor.execute(buyers_sql, {"start": period, "end": end, "u_line": list(columns[0])})
+        buyers = dict(cursor.fetchall())
         params: dict[str, Any] = {
             "u_line": list(columns[0]),
             "u_adj": list(columns[1]),
             "u_qty": list(columns[2]),
             "u_n": list(columns[3]),
+            "buyers": sorted(buyers, key=lambda pk: (buyers[pk].lower(), pk)),
             "run": run_id,
             "start": period,
             "end": end,

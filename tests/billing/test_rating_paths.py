@@ -1,9 +1,10 @@
-"""PostgreSQL's one-statement rating (billing/rating.py) writes the same drafts as the Python reference.
+"""PostgreSQL's rating in SQL (billing/rating.py) writes the same drafts as the Python reference.
 
 The month holds every kind of line both paths know: proration at a contract's start and end, a one-time charge,
-graduated tiers, minute increments, a commitment true-up, late usage of an ended contract, a rate line without a
-usage rate, invoices per carrier and per site, a reseller's end customer, a second currency, non-ASCII names
-and descriptions, and a half-cent proration (30.15 for one day of November's 30 is 1.005, billed 1.01).
+graduated tiers, minute increments, a commitment true-up, late usage of ended and running contracts, a rate line
+without a usage rate, invoices per carrier and per site, a reseller's end customer, a second currency, non-ASCII
+names and descriptions (some of which the database lower-cases otherwise than Python), and a half-cent proration
+(30.15 for one day of November's 30 is 1.005, billed 1.01).
 """
 
 from __future__ import annotations
@@ -124,6 +125,17 @@ def busy_month(billing_world):  # type: ignore[no-untyped-def]
     )  # fmt: skip
     resold.end_customer = customer
     resold.save()
+    # Names whose lower case only Python gets right (a final sigma; a dotted capital I becomes i and a dot),
+    # created so that falling back to the id would give the other order.
+    for name in ["Ασ", "ΑΣ", "ib", "İa"]:
+        make_contract(
+            OrganizationFactory(name=name, kind="buyer"),
+            world.carrier_org,
+            number=f"CT-{len(name)}{ord(name[-1])}",
+            start=date(2026, 1, 1),
+            end=date(2027, 1, 1),
+            lines=[{"code": "data-mpls", "description": "Line", "monthly_charge": Decimal("10")}],
+        )
     return world
 
 
@@ -195,7 +207,7 @@ def test_the_month_covers_every_kind_of_line(busy_month) -> None:  # type: ignor
     assert kinds == {"recurring", "one_time", "usage", "adjustment", "true_up"}
     # Invoices come in the order of their buyers' lower-cased names, compared by code point as Python does.
     buyers = list(dict.fromkeys(invoice[0] for invoice in october))
-    assert buyers == ["Acme Test Logistics", "Zürich Ärzte AG", "Öhm Dental"]
+    assert buyers == ["Acme Test Logistics", "ib", "İa", "Zürich Ärzte AG", "Öhm Dental", "ΑΣ", "Ασ"]
     assert {invoice[4] for invoice in october} == {"GBP", "EUR"}
     by_description = {line[2]: line for invoice in october for line in invoice[7]}
     # 999.99 for 19 of 31 days = 612.897096... → 612.90; commission 7.5 % = 45.9675 → 45.97.
