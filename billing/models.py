@@ -347,7 +347,8 @@ class InvoiceLine(models.Model):
     carrier = models.ForeignKey(Organization, on_delete=models.PROTECT, db_constraint=False, related_name="+")
     kind = models.CharField(max_length=12, choices=Kind.choices)
     description = models.CharField(max_length=250)
-    quantity = models.DecimalField(max_digits=18, decimal_places=6)
+    # A month's sum of records that may each reach 10^12 units (a usage record's own limit).
+    quantity = models.DecimalField(max_digits=24, decimal_places=6)
     unit = models.CharField(max_length=20, blank=True)
     unit_price = models.DecimalField(max_digits=14, decimal_places=6)
     amount = models.DecimalField(max_digits=14, decimal_places=2)

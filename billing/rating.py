@@ -165,7 +165,7 @@ SELECT
     (SELECT coalesce(string_agg(t.currency || ' ' || t.total, ','), '')
      FROM (SELECT currency, sum(total) AS total FROM invoices GROUP BY currency) t),
     (SELECT encode(sha256(convert_to(coalesce(string_agg(
-         concat_ws(E'\\t', l.buyer_id, l.group_key, l.kind, left(l.description, 250), l.quantity::numeric(18, 6),
+         concat_ws(E'\\t', l.buyer_id, l.group_key, l.kind, left(l.description, 250), l.quantity::numeric(24, 6),
                    round(l.unit_price, 6), l.amount, l.commission, l.record_count),
          E'\\n' ORDER BY l.buyer_id, l.group_key COLLATE "C", l.position), ''), 'UTF8')), 'hex')
      FROM lines l)

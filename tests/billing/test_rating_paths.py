@@ -125,6 +125,17 @@ def busy_month(billing_world):  # type: ignore[no-untyped-def]
     )  # fmt: skip
     resold.end_customer = customer
     resold.save()
+    # A month's quantity past a single record's limit of 10^12 units.
+    transit = make_contract(
+        OrganizationFactory(name="Big Data Ltd", kind="buyer"),
+        world.carrier_org,
+        number="CT-BIG01",
+        start=date(2026, 1, 1),
+        end=date(2027, 1, 1),
+        lines=[{"code": "data-mpls", "description": "Transit", "usage_unit": "byte",
+                "usage_rate": Decimal("0.000001")}],
+    )  # fmt: skip
+    _usage(transit.rate_lines.get(), OCT, ["999999999999.999999", "999999999999.999999"], prefix="big")
     # Names whose lower case only Python gets right (a final sigma; a dotted capital I becomes i and a dot),
     # created so that falling back to the id would give the other order.
     for name in ["Ασ", "ΑΣ", "ib", "İa"]:
@@ -207,7 +218,7 @@ def test_the_month_covers_every_kind_of_line(busy_month) -> None:  # type: ignor
     assert kinds == {"recurring", "one_time", "usage", "adjustment", "true_up"}
     # Invoices come in the order of their buyers' lower-cased names, compared by code point as Python does.
     buyers = list(dict.fromkeys(invoice[0] for invoice in october))
-    assert buyers == ["Acme Test Logistics", "ib", "İa", "Zürich Ärzte AG", "Öhm Dental", "ΑΣ", "Ασ"]
+    assert buyers == ["Acme Test Logistics", "Big Data Ltd", "ib", "İa", "Zürich Ärzte AG", "Öhm Dental", "ΑΣ", "Ασ"]
     assert {invoice[4] for invoice in october} == {"GBP", "EUR"}
     by_description = {line[2]: line for invoice in october for line in invoice[7]}
     # 999.99 for 19 of 31 days = 612.897096... → 612.90; commission 7.5 % = 45.9675 → 45.97.
@@ -216,6 +227,8 @@ def test_the_month_covers_every_kind_of_line(busy_month) -> None:  # type: ignor
     # Late usage of the ended contract: 15.25 GB, 10 at 0.5 and 5.25 at 0.25 = 6.3125 → 6.31.
     late = by_description["Old line: late usage from earlier months, 15.25 GB"]
     assert late[6] == Decimal("6.31")
+    transit = by_description["Transit: usage, 1999999999999.999998 byte"]
+    assert (transit[3], transit[6]) == (Decimal("1999999999999.999998"), Decimal("2000000.00"))
     _, november = _drafts("sql", NOV)
     cafe = {line[1]: line for invoice in november for line in invoice[7] if line[2].startswith("Café line")}
     assert cafe["recurring"][6] == Decimal("1.01")
