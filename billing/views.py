@@ -33,6 +33,7 @@ from marketplace.models import Organization
 from marketplace.services import DomainError
 
 PAGE_SIZE = 25
+DRAFTS_PAGE_SIZE = 20  # invoices a page on the bill run, each with its lines
 
 
 def _page(request: AuthedHttpRequest, queryset: Any, size: int = PAGE_SIZE) -> Any:
@@ -234,14 +235,17 @@ def usage_import_progress(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 # --- bill runs ---------------------------------------------------------------------------------------
 
 
-def _run_context(period: date, actor: access.BillingActor, **extra: Any) -> dict[str, Any]:
+def _run_context(
+    period: date, actor: access.BillingActor, request: AuthedHttpRequest | None = None, **extra: Any
+) -> dict[str, Any]:
+    """The run page's state; with a request, also a page of the period's invoices (the progress poll has none)."""
     run = access.bill_run_for_period(period)
     state = run_state(period)
     finalized = run is not None and run.status == BillRun.Status.FINALIZED
-    invoices = list(access.draft_invoices(period)) if run is not None else []
-    totals: dict[str, Decimal] = {}
-    for invoice in invoices:
-        totals[invoice.currency] = totals.get(invoice.currency, Decimal(0)) + invoice.total
+    page, count, totals = None, 0, dict[str, Decimal]()
+    if run is not None and request is not None:
+        count, totals = selectors.period_totals(period)
+        page = _page(request, access.draft_invoices(period), size=DRAFTS_PAGE_SIZE) if count else None
     return {
         "actor": actor,
         "period": period,
@@ -249,7 +253,8 @@ def _run_context(period: date, actor: access.BillingActor, **extra: Any) -> dict
         "run": run,
         **state,
         "finalized": finalized,
-        "invoices": invoices,
+        "page": page,
+        "invoice_count": count,
         "totals": totals,
         "can_run": not finalized,
         "can_finalize": run is not None and run.status == BillRun.Status.DRAFT,
@@ -261,7 +266,7 @@ def _run_context(period: date, actor: access.BillingActor, **extra: Any) -> dict
 def bill_run(request: AuthedHttpRequest, period: str) -> HttpResponse:
     actor = access.staff_get(user=request.user)
     when = _period_or_404(period)
-    return render(request, "billing/bill_run.html", _run_context(when, actor))
+    return render(request, "billing/bill_run.html", _run_context(when, actor, request))
 
 
 def bill_run_progress(request: AuthedHttpRequest, period: str) -> HttpResponse:
@@ -285,7 +290,7 @@ def bill_run_preview(request: AuthedHttpRequest, period: str) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, str(exc))
         return redirect("billing:bill_run", period=period)
-    return render(request, "billing/bill_run.html", _run_context(when, actor, preview=preview))
+    return render(request, "billing/bill_run.html", _run_context(when, actor, request, preview=preview))
 
 
 @require_POST
@@ -323,7 +328,8 @@ def bill_run_finalize(request: AuthedHttpRequest, period: str) -> HttpResponse:
                 request, f"{when:%B %Y} is finalised: {run.invoice_count} invoice(s) issued; PDFs are on their way."
             )
             return redirect("billing:bill_run", period=period)
-    return render(request, "billing/bill_run.html", _run_context(when, actor, finalize_form=form), status=400)
+    context = _run_context(when, actor, request, finalize_form=form)
+    return render(request, "billing/bill_run.html", context, status=400)
 
 
 # --- invoices ----------------------------------------------------------------------------------------

@@ -330,3 +330,35 @@ def test_a_run_whose_worker_died_is_shown_as_stopped(cast) -> None:  # type: ign
     with run_lock_held("2026-10"):
         page = client.get(url).content.decode()
     assert "Running" in page and "stopped" not in page
+
+
+def test_the_run_page_shows_a_page_of_drafts_with_the_whole_months_totals(cast, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+    from billing import services
+    from tests.billing.conftest import make_contract
+    from tests.factories import OrganizationFactory
+
+    for i in range(23):
+        make_contract(
+            OrganizationFactory(name=f"Buyer {i:02d}", kind="buyer"),
+            cast.carrier_org,
+            number=f"CT-PAGE{i:02d}",
+            start=date(2026, 1, 1),
+            end=date(2027, 1, 1),
+            lines=[{"code": "data-mpls", "description": "Line", "monthly_charge": Decimal("10.00")}],
+        )
+    services.bill_run_execute(period=date(2026, 10, 1))
+    client = client_for(cast.moderator)
+    url = reverse("billing:bill_run", args=["2026-10"])
+    client.get(url)  # warm the session and membership caches
+    with django_assert_max_num_queries(16):
+        first = client.get(url).content.decode()
+    # 20 invoices a page, each with its lines; the total is the month's, all 23 invoices.
+    assert first.count('class="invoice-card"') == 20
+    assert "230.00 GBP" in first and "in 23 invoice(s); these are 1–20" in first
+    assert "Buyer 00" in first and "Buyer 22" not in first
+    assert f'href="{url}?page=2"' in first
+    second = client.get(url + "?page=2").content.decode()
+    assert second.count('class="invoice-card"') == 3 and "Buyer 22" in second and "Finalise October 2026" in second
+    # The progress poll does not read the drafts at all.
+    with django_assert_max_num_queries(8):
+        assert client.get(reverse("billing:bill_run_progress", args=["2026-10"])).status_code == 200
