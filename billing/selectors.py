@@ -224,8 +224,13 @@ RUN_PATIENCE = 15 * 60
 
 def period_totals(period: date) -> tuple[int, dict[str, Decimal]]:
     """How many invoices a period has, and their total per currency."""
-    rows = Invoice.objects.filter(period=period).values("currency").annotate(n=Count("id"), total=Sum("total"))
-    return sum(row["n"] for row in rows), {row["currency"]: row["total"] for row in rows.order_by("currency")}
+    rows = list(
+        Invoice.objects.filter(period=period)
+        .values("currency")
+        .annotate(n=Count("id"), total=Sum("total"))
+        .order_by("currency")
+    )
+    return sum(row["n"] for row in rows), {row["currency"]: row["total"] for row in rows}
 
 
 def bill_run_progress(period: date) -> dict[str, Any]:

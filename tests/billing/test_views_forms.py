@@ -350,7 +350,7 @@ def test_the_run_page_shows_a_page_of_drafts_with_the_whole_months_totals(cast, 
     client = client_for(cast.moderator)
     url = reverse("billing:bill_run", args=["2026-10"])
     client.get(url)  # warm the session and membership caches
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(12):
         first = client.get(url).content.decode()
     # 20 invoices a page, each with its lines; the total is the month's, all 23 invoices.
     assert first.count('class="invoice-card"') == 20
