@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.cache import cache
-from django.db import connection, models, transaction
+from django.db import DatabaseError, DataError, connection, models, transaction
 from django.db.models import Case, Count, DecimalField, F, Sum, When
 from django.db.models.functions import Ceil
 from django.utils import timezone
@@ -45,6 +45,12 @@ DEFAULT_COMMISSION = Decimal("5.00")
 ZERO = Decimal("0")
 SIX_PLACES = Decimal("0.000001")
 RUN_LOCK = 7_301  # pg_advisory_xact_lock(RUN_LOCK, yyyymm) is held for the whole of a period's run
+# The largest amount an invoice, a line or a commission holds (numeric(14, 2)).
+MAX_AMOUNT = Decimal("999999999999.99")
+
+
+class BillRunFailed(DomainError):
+    """The run could not write its drafts; the period's run records why and nothing of the attempt stays."""
 
 
 # --- contracts --------------------------------------------------------------------------------------
@@ -577,6 +583,8 @@ def _rate_in_python(run: BillRun, period: date) -> rating.Drafts:
         group_lines = sorted_groups[(buyer_id, key)]
         first = group_lines[0].contract
         subtotal = sum((dl.amount for dl in group_lines), ZERO)
+        if abs(subtotal) > MAX_AMOUNT or any(abs(dl.amount) > MAX_AMOUNT for dl in group_lines):
+            raise BillRunFailed(_too_large(period, _oversized(group_lines) or (buyers[buyer_id], subtotal)))
         totals[first.currency] += subtotal
         drafts.append(
             {
@@ -617,8 +625,44 @@ def _rate_in_python(run: BillRun, period: date) -> rating.Drafts:
     return rating.Drafts(len(invoice_ids), len(objects), records, dict(totals), fingerprint)
 
 
+def _oversized(lines: list[DraftLine]) -> tuple[str, Decimal] | None:
+    """The first line whose amount no invoice line can hold, as (what it is, its amount)."""
+    for dl in lines:
+        if abs(dl.amount) > MAX_AMOUNT:
+            return f"{dl.contract.number}, {dl.description}", dl.amount
+    return None
+
+
+def _too_large(period: date, culprit: tuple[str, Decimal] | None = None) -> str:
+    what = f" {culprit[0]} comes to {culprit[1]:,.2f}." if culprit else ""
+    return (
+        f"A charge for {period:%B %Y} is larger than an invoice can hold (at most {MAX_AMOUNT:,}).{what}"
+        " Check the month's usage quantities and the contract's rates."
+    )
+
+
+def _refusal(period: date, exc: DatabaseError) -> str:
+    """What to tell the person who ran the period when the database refused the drafts."""
+    if isinstance(exc, DataError) and "overflow" in str(exc):
+        # The SQL path cannot say which line overflowed; the reference rating (reads only) can.
+        return _too_large(period, _oversized(_lines_for_period(period)[0]))
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return f"The database refused the run for {period:%B %Y}: {first}."
+
+
+def _run_failed(run: BillRun, actor: User | None, message: str, started_at: Any) -> None:
+    run.status, run.error, run.started_at, run.started_by = BillRun.Status.FAILED, message, started_at, actor
+    run.save(update_fields=["status", "error", "started_at", "started_by"])
+    audit_record(actor=actor, action="bill_run.fail", obj=run, after={"error": message})
+
+
 def bill_run_execute(*, period: date, actor: User | None = None, dry_run: bool = False) -> RunSummary:
-    """Rate a month and write its draft invoices; running it again gives identical drafts."""
+    """Rate a month and write its draft invoices; running it again gives identical drafts.
+
+    If the drafts cannot be written (a charge too large for an invoice, say), nothing of the attempt stays: the
+    drafts of the last good run, if any, are kept, the run is marked failed with the reason (unless it was a dry
+    run), and BillRunFailed carries the reason to the caller.
+    """
     period = date(period.year, period.month, 1)
     requested_at = timezone.now()
     contracts_sync_from_awards()
@@ -627,7 +671,13 @@ def bill_run_execute(*, period: date, actor: User | None = None, dry_run: bool =
         run = BillRun.objects.select_for_update().filter(period=period).first()
         if run is not None and run.status == BillRun.Status.FINALIZED:
             raise DomainError(f"{period:%B %Y} is finalised; correct it with credit or debit notes.")
-        if run is not None and run.finished_at and run.finished_at > requested_at and not dry_run:
+        if (
+            run is not None
+            and run.status == BillRun.Status.DRAFT
+            and run.finished_at
+            and run.finished_at > requested_at
+            and not dry_run
+        ):
             # A parallel request finished while this one waited for the lock: its result is the result.
             return RunSummary(
                 period,
@@ -639,37 +689,52 @@ def bill_run_execute(*, period: date, actor: User | None = None, dry_run: bool =
                 reused=True,
             )
         _progress(period, "rating")
+        started_at = timezone.now()
         if run is None:
-            run = BillRun.objects.create(period=period, started_by=actor)
+            run = BillRun.objects.create(period=period, started_by=actor, started_at=started_at)
+        try:
+            # A savepoint: a refused attempt is undone whole and the failure itself is still recorded.
+            with transaction.atomic():
+                run.status, run.started_at, run.started_by, run.error = BillRun.Status.RUNNING, started_at, actor, ""
+                run.save(update_fields=["status", "started_at", "started_by", "error"])
+                Invoice.objects.filter(bill_run=run).delete()
+                if connection.vendor == "postgresql":
+                    start, end = month_bounds(period)
+                    drafts = rating.rate_and_write(
+                        run_id=run.pk, period=start, end=end, label=period_label(period), now=timezone.now()
+                    )
+                else:
+                    drafts = _rate_in_python(run, period)
+        except (BillRunFailed, DatabaseError) as exc:
+            if connection.needs_rollback:
+                raise  # the connection went (a worker killed, say): nothing can be recorded, nothing was kept
+            failure = str(exc) if isinstance(exc, BillRunFailed) else _refusal(period, exc)
+            if not dry_run:
+                _run_failed(run, actor, failure, started_at)
         else:
-            run.status, run.started_at, run.started_by, run.error = BillRun.Status.RUNNING, timezone.now(), actor, ""
-            run.save(update_fields=["status", "started_at", "started_by", "error"])
-            Invoice.objects.filter(bill_run=run).delete()
-        if connection.vendor == "postgresql":
-            start, end = month_bounds(period)
-            drafts = rating.rate_and_write(
-                run_id=run.pk, period=start, end=end, label=period_label(period), now=timezone.now()
+            failure = ""
+            run.status = BillRun.Status.DRAFT
+            run.finished_at = timezone.now()
+            run.records_rated = drafts.records
+            run.invoice_count = drafts.invoices
+            run.fingerprint = drafts.fingerprint
+            run.save(update_fields=["status", "finished_at", "records_rated", "invoice_count", "fingerprint"])
+            summary = RunSummary(
+                period, drafts.invoices, drafts.lines, drafts.records, drafts.totals, drafts.fingerprint, dry_run
             )
-        else:
-            drafts = _rate_in_python(run, period)
-        run.status = BillRun.Status.DRAFT
-        run.finished_at = timezone.now()
-        run.records_rated = drafts.records
-        run.invoice_count = drafts.invoices
-        run.fingerprint = drafts.fingerprint
-        run.save(update_fields=["status", "finished_at", "records_rated", "invoice_count", "fingerprint"])
-        summary = RunSummary(
-            period, drafts.invoices, drafts.lines, drafts.records, drafts.totals, drafts.fingerprint, dry_run
-        )
+            if not dry_run:
+                audit_record(
+                    actor=actor,
+                    action="bill_run.execute",
+                    obj=run,
+                    after={"invoices": drafts.invoices, "records": drafts.records, "fingerprint": drafts.fingerprint},
+                )
         if dry_run:
             transaction.set_rollback(True)
-        else:
-            audit_record(
-                actor=actor,
-                action="bill_run.execute",
-                obj=run,
-                after={"invoices": drafts.invoices, "records": drafts.records, "fingerprint": drafts.fingerprint},
-            )
+    if failure:
+        # Committed above: the failed run and its reason are what the run page shows.
+        _progress(period, "failed")
+        raise BillRunFailed(failure)
     _progress(period, "done", drafts.invoices, drafts.invoices)
     return summary
 
@@ -693,6 +758,8 @@ def bill_run_finalize(*, actor: User | None, period: date) -> BillRun:
     run = BillRun.objects.select_for_update().filter(period=period).first()
     if run is not None and run.status == BillRun.Status.FINALIZED:
         raise DomainError(f"{period:%B %Y} is already finalised; correct it with credit or debit notes.")
+    if run is not None and run.status == BillRun.Status.FAILED:
+        raise DomainError(f"The last run of {period:%B %Y} failed: run the month again, and finalise once it succeeds.")
     if run is None or run.status != BillRun.Status.DRAFT:
         raise DomainError("Run the period first; only draft invoices can be finalised.")
     today = timezone.now().date()

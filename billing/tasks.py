@@ -6,6 +6,9 @@ from datetime import date
 from typing import Any
 
 from celery import shared_task
+from celery.utils.log import get_task_logger
+
+logger = get_task_logger(__name__)
 
 
 @shared_task
@@ -29,12 +32,17 @@ def usage_import_task(import_id: int) -> str:
 
 @shared_task(time_limit=3600, soft_time_limit=3500)
 def bill_run_task(period: str, actor_id: int | None = None, finalize: bool = False) -> str:
-    from billing.services import bill_run_execute, bill_run_finalize
+    from billing.services import BillRunFailed, bill_run_execute, bill_run_finalize
     from marketplace.models import User
 
     actor = User.objects.filter(pk=actor_id).first() if actor_id else None
     when = date.fromisoformat(period)
-    summary = bill_run_execute(period=when, actor=actor)
+    try:
+        summary = bill_run_execute(period=when, actor=actor)
+    except BillRunFailed as exc:
+        # Recorded on the run, which its page shows; nothing to retry until someone fixes the cause.
+        logger.warning("Bill run %s failed: %s", period, exc)
+        return "failed"
     if finalize:
         bill_run_finalize(actor=actor, period=when)
     return summary.fingerprint

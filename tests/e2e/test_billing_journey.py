@@ -163,6 +163,18 @@ def test_usage_to_invoice_to_payment_to_settlement(live_server, browser, tmp_pat
     expect(moderator.get_by_text("The last run stopped before it finished")).to_be_visible()
     _shot(moderator, "11b-run-stopped")
 
+    # November's usage holds a month no invoice line can carry: the run fails whole and the page says why.
+    huge = [
+        (f"n{i}", "CT-ACME01", "2026-11-03T00:00:00Z", "2026-11-04T00:00:00Z", "999999999999", "GB") for i in range(101)
+    ]
+    world.upload(cast, huge, name="november.csv")
+    moderator.reload()
+    moderator.get_by_role("button", name="Run the month").click()
+    expect(moderator.get_by_text(re.compile("larger than an invoice can hold"))).to_be_visible()
+    expect(moderator.get_by_role("button", name="Finalise and issue the invoices")).to_have_count(0)
+    _shot(moderator, "11c-run-failed")
+    assert not Invoice.objects.filter(period=date(2026, 11, 1)).exists()
+
 
 def test_reseller_exports_charges_and_sales_staff_see_contracts_only(live_server, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from buyers.models import BuyerProfile, EndCustomer, Site

@@ -1,0 +1,110 @@
+"""A run the database cannot write (a charge too large for an invoice) fails whole, says why and keeps nothing."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from billing import services
+from billing.models import BillRun, Invoice, InvoiceLine
+from marketplace.models import AuditEvent
+from marketplace.services import DomainError
+from tests.billing.conftest import make_contract, usage_csv
+from tests.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+OCT = date(2026, 10, 1)
+TOO_LARGE = "larger than an invoice can hold"
+# Two records at the per-record limit, at 1.00 a unit: 1,999,999,999,999.99, past numeric(14, 2).
+HUGE = [
+    ("h1", "CT-HUGE01", "2026-10-03T00:00:00Z", "2026-10-04T00:00:00Z", "999999999999", "unit"),
+    ("h2", "CT-HUGE01", "2026-10-04T00:00:00Z", "2026-10-05T00:00:00Z", "999999999999", "unit"),
+]
+
+
+def load(world, rows, filename):  # type: ignore[no-untyped-def]
+    outcome = services.usage_import_create(
+        actor=world.seller_admin, carrier=world.carrier_org, source="carrier", filename=filename, data=usage_csv(rows)
+    )
+    result = services.usage_import_run(import_id=outcome.usage_import.pk)
+    assert result.status == "done", result.errors
+
+
+@pytest.fixture
+def huge_usage(billing_world):  # type: ignore[no-untyped-def]
+    """Acme's month bills normally; a second contract is about to receive usage no invoice can hold."""
+    make_contract(
+        billing_world.buyer_org,
+        billing_world.carrier_org,
+        number="CT-HUGE01",
+        start=date(2026, 1, 1),
+        end=date(2027, 1, 1),
+        lines=[{"code": "data-mpls", "description": "Metered MPLS", "usage_unit": "unit", "usage_rate": Decimal("1")}],
+    )
+    load(billing_world, [("d1", "CT-ACME01", "2026-10-12T00:00:00Z", "2026-10-13T00:00:00Z", "40", "GB")], "ok.csv")
+    return billing_world
+
+
+def test_a_refused_run_records_why_keeps_the_last_drafts_and_cannot_be_finalised(huge_usage) -> None:  # type: ignore[no-untyped-def]
+    good = services.bill_run_execute(period=OCT, actor=huge_usage.moderator)
+    drafts = list(InvoiceLine.objects.order_by("id").values_list("id", "amount"))
+    load(huge_usage, HUGE, "huge.csv")
+
+    with pytest.raises(services.BillRunFailed, match=TOO_LARGE):
+        services.bill_run_execute(period=OCT, actor=huge_usage.moderator)
+
+    run = BillRun.objects.get(period=OCT)
+    assert run.status == BillRun.Status.FAILED and TOO_LARGE in run.error
+    # It names the line, on either rating path: 1,999,999,999,998 units at 1.00.
+    assert "CT-HUGE01, Metered MPLS: usage" in run.error and "1,999,999,999,998.00" in run.error
+    assert run.fingerprint == good.fingerprint and run.started_by == huge_usage.moderator
+    # Nothing of the refused attempt stays: the drafts are the last good run's, row for row.
+    assert list(InvoiceLine.objects.order_by("id").values_list("id", "amount")) == drafts
+    event = AuditEvent.objects.filter(action="bill_run.fail").get()
+    assert TOO_LARGE in event.after["error"] and event.actor == huge_usage.moderator
+    with pytest.raises(DomainError, match="last run of October 2026 failed"):
+        services.bill_run_finalize(actor=huge_usage.moderator, period=OCT)
+    assert not Invoice.objects.exclude(status=Invoice.Status.DRAFT).exists()
+
+    # Once the bad records go, the month runs again to the same drafts and the failure is cleared.
+    from billing.models import UsageRecord
+
+    UsageRecord.objects.filter(record_id__in=["h1", "h2"]).delete()
+    assert services.bill_run_execute(period=OCT).fingerprint == good.fingerprint
+    run.refresh_from_db()
+    assert run.status == BillRun.Status.DRAFT and run.error == ""
+
+
+def test_a_first_run_that_fails_leaves_a_failed_run_and_no_invoices(huge_usage) -> None:  # type: ignore[no-untyped-def]
+    load(huge_usage, HUGE, "huge.csv")
+    with pytest.raises(CommandError, match=TOO_LARGE):
+        call_command("bill_run", "--period", "2026-10")
+    assert BillRun.objects.get(period=OCT).status == BillRun.Status.FAILED
+    assert not Invoice.objects.exists() and not InvoiceLine.objects.exists()
+    # A dry run that fails writes nothing at all, not even the failure.
+    BillRun.objects.all().delete()
+    with pytest.raises(CommandError, match=TOO_LARGE):
+        call_command("bill_run", "--period", "2026-10", "--dry-run")
+    assert not BillRun.objects.exists()
+
+
+def test_the_run_page_shows_the_failure_and_offers_no_finalise(huge_usage, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+    load(huge_usage, HUGE, "huge.csv")
+    client = client_for(huge_usage.billing_agent)
+    preview = client.post(reverse("billing:bill_run_preview", args=["2026-10"]), follow=True)
+    assert preview.status_code == 200 and TOO_LARGE in preview.content.decode()
+    assert not BillRun.objects.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("billing:bill_run_execute", args=["2026-10"]))
+    assert response.status_code == 302
+    page = client.get(reverse("billing:bill_run", args=["2026-10"])).content.decode()
+    assert "Failed" in page and TOO_LARGE in page and "wrote nothing" in page
+    assert "Finalise and issue" not in page and "Run again" in page
+    # The progress poll stops: the run is over.
+    poll = client.get(reverse("billing:bill_run_progress", args=["2026-10"]), headers={"HX-Request": "true"})
+    assert poll.status_code == 204 and poll["HX-Refresh"] == "true"
