@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Callable
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.http import HttpRequest, HttpResponse
@@ -83,11 +84,12 @@ class UserTimezoneMiddleware:
 
 
 class StaffSecondFactorMiddleware:
-    """With REQUIRE_STAFF_2FA, moderators set up an authenticator before they can open anything else.
+    """With REQUIRE_STAFF_2FA, moderators and billing agents set up an authenticator before anything else.
 
-    Moderators see every buyer's identity and every bid once it opens, so in production a password alone is not
-    enough. A moderator with an authenticator already gives its code at sign-in (allauth's own flow); one without
-    is sent to set one up, and only the account pages (where that happens, and sign-out) stay open.
+    Moderators see every buyer's identity and every bid once it opens, and billing agents every invoice, payment
+    and settlement, so in production a password alone is not enough. One with an authenticator already gives its
+    code at sign-in (allauth's own flow); one without is sent to set one up, and only the account pages (where
+    that happens, and sign-out) stay open.
     """
 
     ALLOWED_PREFIXES = ("/accounts/", "/static/", "/healthz")
@@ -103,8 +105,8 @@ class StaffSecondFactorMiddleware:
             settings.REQUIRE_STAFF_2FA
             and user is not None
             and user.is_authenticated
-            and user.is_staff
             and not request.path.startswith(self.ALLOWED_PREFIXES)
+            and (user.is_staff or _is_billing_agent(user))
         ):
             from allauth.mfa.models import Authenticator
             from django.contrib import messages
@@ -114,8 +116,18 @@ class StaffSecondFactorMiddleware:
 
             if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
                 target = reverse("mfa_activate_totp")
-                messages.warning(request, "Set up two-factor authentication before you use the moderator tools.")
+                tools = "moderator" if user.is_staff else "billing"
+                messages.warning(request, f"Set up two-factor authentication before you use the {tools} tools.")
                 if getattr(request, "htmx", False):
                     return HttpResponseClientRedirect(target)
                 return redirect(target)
         return self.get_response(request)
+
+
+def _is_billing_agent(user: Any) -> bool:
+    """A member of a billing bureau: the moderator's agent for bill runs, invoices, payments and settlements."""
+    from marketplace.models import Organization
+    from marketplace.selectors import membership_for_user
+
+    membership = membership_for_user(user)
+    return membership is not None and membership.organization.kind == Organization.Kind.BUREAU

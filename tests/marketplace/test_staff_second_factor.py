@@ -1,4 +1,5 @@
-"""With REQUIRE_STAFF_2FA (on in production), a moderator without an authenticator can only set one up."""
+"""With REQUIRE_STAFF_2FA (on in production), a moderator or billing agent without an authenticator can only set
+one up."""
 
 from __future__ import annotations
 
@@ -42,6 +43,17 @@ def test_the_account_pages_stay_open_so_setting_up_is_possible(cast, required) -
 def test_a_moderator_with_an_authenticator_works_as_before(cast, required) -> None:  # type: ignore[no-untyped-def]
     TOTP.activate(cast.moderator, generate_totp_secret())
     assert client_for(cast.moderator).get("/console/").status_code == 200
+
+
+def test_a_billing_agent_sees_invoices_and_payments_so_is_held_to_it_too(cast, required) -> None:  # type: ignore[no-untyped-def]
+    client = client_for(cast.billing_agent)
+    for path in ("/billing/", "/billing/payments/", "/billing/ledger/"):
+        response = client.get(path)
+        assert response.status_code == 302 and response["Location"] == ACTIVATE
+    page = client.get("/billing/", follow=True)
+    assert b"Set up two-factor authentication before you use the billing tools." in page.content
+    TOTP.activate(cast.billing_agent, generate_totp_secret())
+    assert client_for(cast.billing_agent).get("/billing/").status_code == 200
 
 
 def test_other_users_are_not_asked(cast, required) -> None:  # type: ignore[no-untyped-def]
