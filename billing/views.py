@@ -6,6 +6,7 @@ Access goes through billing.access (one function per actor and object); writes t
 from __future__ import annotations
 
 import csv
+import secrets
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -18,6 +19,7 @@ from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -34,6 +36,8 @@ from marketplace.services import DomainError
 
 PAGE_SIZE = 25
 DRAFTS_PAGE_SIZE = 20  # invoices a page on the bill run, each with its lines
+PREVIEW_PAGE_SIZE = 50  # buyers a page in a bill run's preview
+PREVIEW_KEEP = 30 * 60  # seconds a preview stays to page through; after that it is made again
 
 
 def _page(request: AuthedHttpRequest, queryset: Any, size: int = PAGE_SIZE) -> Any:
@@ -263,10 +267,28 @@ def _run_context(
     }
 
 
+def _preview_key(request: AuthedHttpRequest, period: date, token: str) -> str:
+    # The signed-in user is part of the key: a preview is only ever shown to whoever made it.
+    return f"bill-run-preview:{request.user.pk}:{period:%Y-%m}:{token}"
+
+
+def _preview_page(request: AuthedHttpRequest, period: date) -> dict[str, Any]:
+    """The preview named by ?preview=, a page of its buyers at a time; nothing when it has expired."""
+    token = request.GET.get("preview", "")
+    if not token:
+        return {}
+    stored = cache.get(_preview_key(request, period, token[:64]))
+    if stored is None:
+        messages.warning(request, "That preview has expired (they are kept 30 minutes): preview the month again.")
+        return {}
+    page = Paginator(stored["buyers"], PREVIEW_PAGE_SIZE).get_page(request.GET.get("preview_page"))
+    return {"preview": {**stored, "page": page}}
+
+
 def bill_run(request: AuthedHttpRequest, period: str) -> HttpResponse:
     actor = access.staff_get(user=request.user)
     when = _period_or_404(period)
-    return render(request, "billing/bill_run.html", _run_context(when, actor, request))
+    return render(request, "billing/bill_run.html", _run_context(when, actor, request, **_preview_page(request, when)))
 
 
 def bill_run_progress(request: AuthedHttpRequest, period: str) -> HttpResponse:
@@ -283,14 +305,24 @@ def bill_run_progress(request: AuthedHttpRequest, period: str) -> HttpResponse:
 
 @require_POST
 def bill_run_preview(request: AuthedHttpRequest, period: str) -> HttpResponse:
-    actor = access.staff_get(user=request.user)
+    access.staff_get(user=request.user)  # billing staff only; others get 404
     when = _period_or_404(period)
     try:
         preview = access.bill_run_preview(period=when, actor=request.user)
     except DomainError as exc:
         messages.error(request, str(exc))
         return redirect("billing:bill_run", period=period)
-    return render(request, "billing/bill_run.html", _run_context(when, actor, request, preview=preview))
+    # Kept for a while so its pages can be turned (and the page reloaded) without rating the month again.
+    token = secrets.token_urlsafe(12)
+    summary = preview["summary"]
+    stored = {
+        "summary": {"invoices": summary.invoices, "lines": summary.lines, "records": summary.records},
+        "buyers": preview["buyers"],
+        "totals": preview["totals"],
+        "made_at": timezone.now(),
+    }
+    cache.set(_preview_key(request, when, token), stored, timeout=PREVIEW_KEEP)
+    return redirect(f"{reverse('billing:bill_run', args=[period])}?preview={token}#preview-title")
 
 
 @require_POST

@@ -94,7 +94,9 @@ def test_preview_writes_nothing_run_writes_drafts_finalise_needs_confirmation(
     world.contract(cast)
     world.upload(cast)
     client = client_for(cast.billing_agent)
-    preview = client.post(reverse("billing:bill_run_preview", args=["2026-10"]))
+    posted = client.post(reverse("billing:bill_run_preview", args=["2026-10"]))
+    assert posted.status_code == 302 and "?preview=" in posted["Location"]
+    preview = client.get(posted["Location"])
     assert preview.status_code == 200 and "Acme Test Logistics" in preview.content.decode()
     assert "1233.87" in preview.content.decode()
     assert not BillRun.objects.exists() and not Invoice.objects.exists()
@@ -362,3 +364,37 @@ def test_the_run_page_shows_a_page_of_drafts_with_the_whole_months_totals(cast, 
     # The progress poll does not read the drafts at all.
     with django_assert_max_num_queries(8):
         assert client.get(reverse("billing:bill_run_progress", args=["2026-10"])).status_code == 200
+
+
+def test_a_preview_of_many_buyers_comes_a_page_at_a_time_and_only_to_whoever_made_it(cast) -> None:  # type: ignore[no-untyped-def]
+    from billing.views import PREVIEW_PAGE_SIZE
+    from tests.billing.conftest import make_contract
+    from tests.factories import OrganizationFactory
+
+    for i in range(PREVIEW_PAGE_SIZE + 3):
+        make_contract(
+            OrganizationFactory(name=f"Buyer {i:03d}", kind="buyer"),
+            cast.carrier_org,
+            number=f"CT-PREV{i:03d}",
+            start=date(2026, 1, 1),
+            end=date(2027, 1, 1),
+            lines=[{"code": "data-mpls", "description": "Line", "monthly_charge": Decimal("10.00")}],
+        )
+    client = client_for(cast.moderator)
+    location = client.post(reverse("billing:bill_run_preview", args=["2026-10"]))["Location"]
+    first = " ".join(client.get(location).content.decode().split())
+    assert "for 53 buyer(s)" in first and "530.00 GBP" in first and "these are buyers 1–50" in first
+    assert "Buyer 000" in first and "Buyer 049" in first and "Buyer 050" not in first
+    assert "Total GBP" not in first  # the totals row closes the last page; the summary above carries them
+    token = location.split("?preview=")[1].split("#")[0]
+    next_link = f"?preview={token}&amp;preview_page=2"
+    assert next_link in first
+    second = " ".join(client.get(location.split("#")[0] + "&preview_page=2").content.decode().split())
+    assert "Buyer 050" in second and "Buyer 052" in second and "Buyer 000" not in second and "Total GBP" in second
+    # Turning pages rates nothing again and writes nothing.
+    assert not BillRun.objects.exists() and not Invoice.objects.exists()
+    # Another billing user holding the link sees no preview; an unknown or expired one says to preview again.
+    other = client_for(cast.billing_agent).get(location.split("#")[0]).content.decode()
+    assert "Buyer 000" not in other and "That preview has expired" in other
+    stale = client.get(reverse("billing:bill_run", args=["2026-10"]) + "?preview=nope").content.decode()
+    assert "That preview has expired" in stale and "Buyer 000" not in stale
