@@ -654,6 +654,34 @@ def _run_failed(run: BillRun, actor: User | None, message: str, started_at: Any)
     run.status, run.error, run.started_at, run.started_by = BillRun.Status.FAILED, message, started_at, actor
     run.save(update_fields=["status", "error", "started_at", "started_by"])
     audit_record(actor=actor, action="bill_run.fail", obj=run, after={"error": message})
+    _tell_billing_staff(
+        run,
+        actor,
+        key=f"bill-run-failed:{run.period:%Y-%m}:{started_at.isoformat()}",
+        subject=f"{run.period:%B %Y}: the bill run failed",
+        body=f"{message}\n\nNothing of the run was written. Fix the cause, then run the month again.",
+    )
+
+
+def _tell_billing_staff(run: BillRun, actor: User | None, *, key: str, subject: str, body: str) -> None:
+    """Moderators and billing agents hear how a run ended, in the inbox; by e-mail too when nobody started it
+    by hand (cron, beat). Whoever started it sees the outcome on the run page and is not told again."""
+    from django.urls import reverse
+
+    staff = User.objects.filter(is_active=True).filter(
+        models.Q(is_staff=True) | models.Q(membership__organization__kind=Organization.Kind.BUREAU)
+    )
+    if actor is not None:
+        staff = staff.exclude(pk=actor.pk)
+    notify(
+        recipients=list(staff.distinct().order_by("pk")),
+        key=key,
+        kind="bill_run",
+        subject=subject,
+        body=body,
+        url=reverse("billing:bill_run", args=[f"{run.period:%Y-%m}"]),
+        email=actor is None,
+    )
 
 
 def bill_run_execute(*, period: date, actor: User | None = None, dry_run: bool = False) -> RunSummary:
@@ -728,6 +756,18 @@ def bill_run_execute(*, period: date, actor: User | None = None, dry_run: bool =
                     action="bill_run.execute",
                     obj=run,
                     after={"invoices": drafts.invoices, "records": drafts.records, "fingerprint": drafts.fingerprint},
+                )
+                totals = ", ".join(f"{amount:,.2f} {currency}" for currency, amount in sorted(drafts.totals.items()))
+                _tell_billing_staff(
+                    run,
+                    actor,
+                    # Once per distinct set of drafts: running the month again to the same drafts says nothing.
+                    key=f"bill-run:{period:%Y-%m}:{drafts.fingerprint}",
+                    subject=f"{period:%B %Y}: {drafts.invoices} draft invoice(s) ready for review",
+                    body=(
+                        f"The bill run rated {drafts.records} usage record(s) into {drafts.invoices} draft invoice(s)"
+                        f"{f' totalling {totals}' if totals else ''}. Review them, then finalise the month."
+                    ),
                 )
         if dry_run:
             transaction.set_rollback(True)

@@ -108,3 +108,42 @@ def test_the_run_page_shows_the_failure_and_offers_no_finalise(huge_usage, djang
     # The progress poll stops: the run is over.
     poll = client.get(reverse("billing:bill_run_progress", args=["2026-10"]), headers={"HX-Request": "true"})
     assert poll.status_code == 204 and poll["HX-Refresh"] == "true"
+
+
+def test_billing_staff_hear_how_a_scheduled_run_ended(huge_usage, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+    from django.core import mail
+
+    from billing.tasks import bill_run_task
+    from marketplace.models import Notification
+
+    staff = {huge_usage.moderator.email, huge_usage.billing_agent.email}
+    # Beat on 1 November bills October; nobody started it, so moderators and agents get an inbox entry and e-mail.
+    with django_capture_on_commit_callbacks(execute=True):
+        services.bill_run_execute(period=OCT)
+    ready = Notification.objects.filter(kind="bill_run")
+    assert {n.recipient.email for n in ready} == staff
+    assert all("October 2026: 1 draft invoice(s) ready for review" == n.subject for n in ready)
+    assert {m.to[0] for m in mail.outbox} == staff and "/billing/runs/2026-10/" in ready[0].url
+    # The same drafts again: nothing new to say.
+    with django_capture_on_commit_callbacks(execute=True):
+        services.bill_run_execute(period=OCT)
+    assert Notification.objects.filter(kind="bill_run").count() == 2 and len(mail.outbox) == 2
+
+    load(huge_usage, HUGE, "huge.csv")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert bill_run_task("2026-10-01") == "failed"  # what beat's monthly task runs on 1 November
+    failed = Notification.objects.filter(kind="bill_run", subject="October 2026: the bill run failed")
+    assert {n.recipient.email for n in failed} == staff and TOO_LARGE in failed[0].body
+    assert {m.to[0] for m in mail.outbox} == staff
+
+    # A run started by hand tells the others in the inbox only; its starter sees the page.
+    from billing.models import UsageRecord
+
+    UsageRecord.objects.filter(record_id__in=["h1", "h2"]).delete()
+    Notification.objects.all().delete()
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.bill_run_execute(period=OCT, actor=huge_usage.billing_agent)
+    assert [n.recipient.email for n in Notification.objects.filter(kind="bill_run")] == [huge_usage.moderator.email]
+    assert not mail.outbox

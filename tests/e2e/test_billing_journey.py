@@ -174,6 +174,12 @@ def test_usage_to_invoice_to_payment_to_settlement(live_server, browser, tmp_pat
     expect(moderator.get_by_role("button", name="Finalise and issue the invoices")).to_have_count(0)
     _shot(moderator, "11c-run-failed")
     assert not Invoice.objects.filter(period=date(2026, 11, 1)).exists()
+    # The billing agent finds both outcomes in the inbox, each leading to its run page.
+    agent = _page_for(browser, base, cast.billing_agent.email)
+    agent.get_by_role("link", name="Inbox").click()
+    expect(agent.get_by_role("link", name=re.compile("November 2026: the bill run failed"))).to_be_visible()
+    expect(agent.get_by_role("link", name=re.compile("October 2026: 1 draft invoice"))).to_be_visible()
+    _shot(agent, "11d-agent-inbox")
 
 
 def test_reseller_exports_charges_and_sales_staff_see_contracts_only(live_server, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
