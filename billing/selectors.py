@@ -262,7 +262,8 @@ def _run_is_alive(period: date, progress: dict[str, Any], now: float) -> bool:
         cursor.execute(
             "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
             " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-            " AND classid = %s AND objid = %s AND objsubid = 2)",
+            # Exclusive: imports hold the period shared while they commit, and are not a run.
+            " AND classid = %s AND objid = %s AND objsubid = 2 AND mode = 'ExclusiveLock')",
             [RUN_LOCK, period.year * 100 + period.month],
         )
         return bool(cursor.fetchone()[0])

@@ -19,7 +19,7 @@ from django.db.models import Case, Count, DecimalField, F, Sum, When
 from django.db.models.functions import Ceil
 from django.utils import timezone
 
-from billing import rating
+from billing import locks, rating
 from billing.models import (
     BillRun,
     CommissionRate,
@@ -44,7 +44,7 @@ from marketplace.services import DomainError, notify
 DEFAULT_COMMISSION = Decimal("5.00")
 ZERO = Decimal("0")
 SIX_PLACES = Decimal("0.000001")
-RUN_LOCK = 7_301  # pg_advisory_xact_lock(RUN_LOCK, yyyymm) is held for the whole of a period's run
+RUN_LOCK = locks.RUN_LOCK  # (RUN_LOCK, yyyymm) is held for the whole of a period's run or finalisation
 # The largest amount an invoice, a line or a commission holds (numeric(14, 2)).
 MAX_AMOUNT = Decimal("999999999999.99")
 
@@ -533,10 +533,9 @@ def _fingerprint(lines: list[tuple[int, str, dict[str, Any]]]) -> str:
 
 
 def _advisory_lock(period: date) -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            # Two runs of one period never overlap: the second waits here until the first commits.
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [RUN_LOCK, period.year * 100 + period.month])
+    # Two runs of one period never overlap: the second waits here until the first commits; imports writing to
+    # the period wait too, and a run waits for those under way.
+    locks.lock_period(period)
 
 
 @dataclass
@@ -551,7 +550,7 @@ class RunSummary:
     reused: bool = False
 
 
-def _rate_in_python(run: BillRun, period: date) -> rating.Drafts:
+def _rate_in_python(run: BillRun, period: date, *, report: bool = True) -> rating.Drafts:
     """The reference rating, and SQLite's: one GROUP BY, lines rated in Python, drafts written in bulk.
 
     PostgreSQL runs billing.rating's two statements instead; tests/billing/test_rating_paths.py holds both paths
@@ -563,7 +562,8 @@ def _rate_in_python(run: BillRun, period: date) -> rating.Drafts:
         groups[(line.contract.buyer_id, _group_key(line))].append(line)
     buyers = dict(Organization.objects.filter(pk__in={b for b, _ in groups}).values_list("pk", "name"))
     ordered = sorted(groups, key=lambda k: (buyers[k[0]].lower(), k[0], k[1]))
-    _progress(period, "writing invoices", 0, len(ordered))
+    if report:
+        _progress(period, "writing invoices", 0, len(ordered))
     # Lines are grouped by request, then site, then kind; totals are sums of lines rounded once each.
     sorted_groups = {
         group: sorted(
@@ -623,6 +623,32 @@ def _rate_in_python(run: BillRun, period: date) -> rating.Drafts:
     group_of: dict[Any, tuple[int, str]] = dict(zip(invoice_ids, ordered, strict=True))
     fingerprint = _fingerprint([(*group_of[line["invoice_id"]], line) for line in objects])
     return rating.Drafts(len(invoice_ids), len(objects), records, dict(totals), fingerprint)
+
+
+def _write_drafts(run: BillRun, period: date, *, report: bool = True) -> rating.Drafts:
+    """Replace the run's drafts with the period rated now: SQL on PostgreSQL, the reference path elsewhere."""
+    Invoice.objects.filter(bill_run=run).delete()
+    if connection.vendor == "postgresql":
+        start, end = month_bounds(period)
+        return rating.rate_and_write(
+            run_id=run.pk, period=start, end=end, label=period_label(period), now=timezone.now()
+        )
+    return _rate_in_python(run, period, report=report)
+
+
+def _drafts_still_current(run: BillRun, period: date) -> bool:
+    """Would a run now give the same drafts? Rates the period again in a savepoint and compares fingerprints.
+
+    Usage imported, contracts added or rates changed after the drafts were made would otherwise be finalised
+    without them, and usage of a finalised month never reaches a bill of its own.
+    """
+    savepoint = transaction.savepoint()
+    try:
+        return _write_drafts(run, period, report=False).fingerprint == run.fingerprint
+    except (BillRunFailed, DatabaseError):
+        return False
+    finally:
+        transaction.savepoint_rollback(savepoint)
 
 
 def _oversized(lines: list[DraftLine]) -> tuple[str, Decimal] | None:
@@ -725,14 +751,7 @@ def bill_run_execute(*, period: date, actor: User | None = None, dry_run: bool =
             with transaction.atomic():
                 run.status, run.started_at, run.started_by, run.error = BillRun.Status.RUNNING, started_at, actor, ""
                 run.save(update_fields=["status", "started_at", "started_by", "error"])
-                Invoice.objects.filter(bill_run=run).delete()
-                if connection.vendor == "postgresql":
-                    start, end = month_bounds(period)
-                    drafts = rating.rate_and_write(
-                        run_id=run.pk, period=start, end=end, label=period_label(period), now=timezone.now()
-                    )
-                else:
-                    drafts = _rate_in_python(run, period)
+                drafts = _write_drafts(run, period)
         except (BillRunFailed, DatabaseError) as exc:
             if connection.needs_rollback:
                 raise  # the connection went (a worker killed, say): nothing can be recorded, nothing was kept
@@ -802,20 +821,29 @@ def bill_run_finalize(*, actor: User | None, period: date) -> BillRun:
         raise DomainError(f"The last run of {period:%B %Y} failed: run the month again, and finalise once it succeeds.")
     if run is None or run.status != BillRun.Status.DRAFT:
         raise DomainError("Run the period first; only draft invoices can be finalised.")
+    if not _drafts_still_current(run, period):
+        when = timezone.localtime(run.finished_at) if run.finished_at else None
+        raise DomainError(
+            f"Usage, contracts or rates for {period:%B %Y} changed after these drafts were made"
+            f"{f' ({when:%d %b %Y %H:%M})' if when else ''}: run the month again, review the new drafts, then finalise."
+        )
     today = timezone.now().date()
     invoices = list(
         Invoice.objects.select_related("buyer").filter(bill_run=run).order_by("buyer__name", "buyer_id", "group_key")
     )
+    # Each invoice is due on the shortest payment terms among the contracts its lines bill (one buyer may have
+    # contracts on different terms, e.g. an invoice per carrier).
     terms = dict(
-        Contract.objects.filter(
-            pk__in=InvoiceLine.objects.filter(invoice__bill_run=run).values("contract_id")
-        ).values_list("buyer_id", "payment_terms_days")
+        InvoiceLine.objects.filter(invoice__bill_run=run)
+        .values("invoice_id")
+        .annotate(days=models.Min("contract__payment_terms_days"))
+        .values_list("invoice_id", "days")
     )
     for invoice in invoices:
         invoice.number = _next_number("SB", today.year)
         invoice.status = Invoice.Status.FINAL
         invoice.issue_date = today
-        invoice.due_date = today + timedelta(days=terms.get(invoice.buyer_id, 30))
+        invoice.due_date = today + timedelta(days=terms.get(invoice.pk) or 30)
     Invoice.objects.bulk_update(invoices, ["number", "status", "issue_date", "due_date"])
     sums = (
         InvoiceLine.objects.filter(invoice__bill_run=run)

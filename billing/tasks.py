@@ -34,17 +34,22 @@ def usage_import_task(import_id: int) -> str:
 def bill_run_task(period: str, actor_id: int | None = None, finalize: bool = False) -> str:
     from billing.services import BillRunFailed, bill_run_execute, bill_run_finalize
     from marketplace.models import User
+    from marketplace.services import DomainError
 
     actor = User.objects.filter(pk=actor_id).first() if actor_id else None
     when = date.fromisoformat(period)
     try:
         summary = bill_run_execute(period=when, actor=actor)
+        if finalize:
+            bill_run_finalize(actor=actor, period=when)
     except BillRunFailed as exc:
         # Recorded on the run, which its page shows; nothing to retry until someone fixes the cause.
         logger.warning("Bill run %s failed: %s", period, exc)
         return "failed"
-    if finalize:
-        bill_run_finalize(actor=actor, period=when)
+    except DomainError as exc:
+        # Nothing to do: the month is already finalised (billed in advance, or by cron with --finalize).
+        logger.info("Bill run %s not run: %s", period, exc)
+        return "refused"
     return summary.fingerprint
 
 

@@ -25,6 +25,7 @@ import psycopg
 from django.core.cache import cache
 from django.db import DatabaseError, connection, models, transaction
 
+from billing import locks
 from billing.models import BillRun, Contract, RateLine, UsageImport, UsageRecord
 from marketplace.csv_import import unreadable_csv_message
 
@@ -58,6 +59,7 @@ class ImportResult:
     duplicates: int = 0
     adjustments: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
+    periods: set[date] = field(default_factory=set)  # the bill periods the records went to
 
     @property
     def ok(self) -> bool:
@@ -251,9 +253,29 @@ def run_import(usage_import: UsageImport, data: bytes) -> ImportResult:
 
 
 def _import_postgresql(usage_import: UsageImport, text: str, header: list[str]) -> ImportResult:
-    with connection.cursor() as cursor:
-        # One import per carrier at a time: the fast path's duplicate check relies on nobody else inserting.
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [7_302, usage_import.carrier_id])
+    # One import per carrier at a time: the fast path's duplicate check relies on nobody else inserting.
+    locks.lock_carrier_imports(usage_import.carrier_id)
+    for _ in range(24):
+        try:
+            with transaction.atomic():
+                result = _import_once(usage_import, text, header)
+                if result.ok:
+                    # Hold the months written until commit; one finalised meanwhile (we waited for it) means its
+                    # records must go to the next open month as adjustments: undo and import again.
+                    locks.share_periods(result.periods)
+                    if result.periods & finalized_periods():
+                        raise _PeriodFinalised
+                return result
+        except _PeriodFinalised:
+            continue
+    raise RuntimeError("Months kept being finalised during the import.")  # pragma: no cover
+
+
+class _PeriodFinalised(Exception):  # noqa: N818  (a signal, not an error)
+    """A month the import wrote to was finalised while it waited to commit."""
+
+
+def _import_once(usage_import: UsageImport, text: str, header: list[str]) -> ImportResult:
     try:
         with transaction.atomic():
             return _copy_direct(usage_import, text, header)
@@ -380,6 +402,7 @@ def _copy_direct(usage_import: UsageImport, text: str, header: list[str]) -> Imp
                 if not isinstance(resolved, Resolved):
                     raise _NeedsStaging(number)
                 period, adjustment = bill_period_for(month, finalized)
+                result.periods.add(period)
                 found = suffixes[(line_key, month)] = (
                     f"{pad},{fixed},{resolved.contract_id},{resolved.rate_line_id},{resolved.buyer_id},"
                     f"{resolved.end_customer_id or ''},{period.isoformat()},{'t' if adjustment else 'f'}\n",
@@ -500,6 +523,7 @@ def _insert(cursor: Any, usage_import: UsageImport, result: ImportResult) -> Non
         [ISO_START],
     )
     months = bill_period_map({r[0] for r in cursor.fetchall()})
+    result.periods = {period for period, _ in months.values()}
     cursor.execute(
         "CREATE TEMP TABLE usage_months (month date, bill_period date, is_adjustment boolean) ON COMMIT DROP"
     )
@@ -655,6 +679,7 @@ def _import_python(usage_import: UsageImport, text: str, header: list[str]) -> I
     if result.errors:
         return result
     months = bill_period_map({_month(r["interval_start"]) for _, r, _ in parsed})
+    result.periods = {period for period, _ in months.values()}
     existing: set[str] = set()
     ids = [r["record_id"] for _, r, _ in parsed]
     for i in range(0, len(ids), 900):

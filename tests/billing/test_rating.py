@@ -10,7 +10,7 @@ from django.core import mail
 from django.utils import timezone
 
 from billing import services
-from billing.models import BillRun, Invoice, InvoiceLine, Note, Settlement, UsageImport
+from billing.models import BillRun, Contract, Invoice, InvoiceLine, Note, Settlement, UsageImport
 from billing.selectors import ledger
 from marketplace.services import DomainError
 from tests.billing.conftest import make_contract, usage_csv
@@ -105,6 +105,7 @@ def test_per_carrier_preference_splits_invoices_sorted_by_buyer(billing_world) -
         end=date(2027, 9, 1),
         lines=[{"code": "data-mpls", "monthly_charge": Decimal("50.00")}],
     )
+    Contract.objects.filter(number="CT-ACME02").update(payment_terms_days=14)
     services.bill_run_execute(period=OCT)
     invoices = list(Invoice.objects.filter(period=OCT).order_by("buyer__name", "group_key"))
     assert [(i.buyer.name, i.carrier_id) for i in invoices] == [
@@ -112,6 +113,10 @@ def test_per_carrier_preference_splits_invoices_sorted_by_buyer(billing_world) -
         ("Acme Test Logistics", world.other_carrier_org.pk),
         ("Other Buyer Ltd", None),
     ]
+    # Each invoice is due on its own contract's terms, though both are Acme's: 30 days and 14 days.
+    services.bill_run_finalize(actor=world.moderator, period=OCT)
+    due = {i.carrier_id: (i.due_date - i.issue_date).days for i in Invoice.objects.filter(buyer=world.buyer_org)}
+    assert due == {world.carrier_org.pk: 30, world.other_carrier_org.pk: 14}
 
 
 def test_finalise_numbers_gaplessly_freezes_and_late_usage_becomes_an_adjustment(

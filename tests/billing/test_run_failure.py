@@ -147,3 +147,13 @@ def test_billing_staff_hear_how_a_scheduled_run_ended(huge_usage, django_capture
         services.bill_run_execute(period=OCT, actor=huge_usage.billing_agent)
     assert [n.recipient.email for n in Notification.objects.filter(kind="bill_run")] == [huge_usage.moderator.email]
     assert not mail.outbox
+
+
+def test_the_scheduled_run_of_a_month_already_finalised_does_nothing_and_says_so(billing_world) -> None:  # type: ignore[no-untyped-def]
+    from billing.tasks import bill_run_task
+
+    services.bill_run_execute(period=OCT)
+    services.bill_run_finalize(actor=billing_world.moderator, period=OCT)
+    # Billed in advance, or by cron with --finalize: beat's run on 1 November has nothing to do and does not fail.
+    assert bill_run_task("2026-10-01") == "refused"
+    assert BillRun.objects.get(period=OCT).status == BillRun.Status.FINALIZED
