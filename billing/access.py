@@ -335,7 +335,8 @@ def bill_run_preview(*, period: date, actor: User) -> dict[str, Any]:
     from billing.services import bill_run_execute
 
     with transaction.atomic():
-        summary = bill_run_execute(period=period, actor=actor)
+        # Rolled back below; it shows no progress on the run page and tells nobody.
+        summary = bill_run_execute(period=period, actor=actor, report=False)
         rows: list[dict[str, Any]] = [
             dict(row)
             for row in Invoice.objects.filter(period=period)

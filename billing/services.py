@@ -49,6 +49,10 @@ RUN_LOCK = locks.RUN_LOCK  # (RUN_LOCK, yyyymm) is held for the whole of a perio
 MAX_AMOUNT = Decimal("999999999999.99")
 
 
+# Serialisation failure, deadlock, lock not available, statement timeout: the run may well work if run again.
+TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03", "57014"}
+
+
 class BillRunFailed(DomainError):
     """The run could not write its drafts; the period's run records why and nothing of the attempt stays."""
 
@@ -557,6 +561,9 @@ def _rate_in_python(run: BillRun, period: date, *, report: bool = True) -> ratin
     to the same drafts.
     """
     lines, records = _lines_for_period(period)
+    culprit = _overflow_culprit(lines)
+    if culprit is not None:
+        raise BillRunFailed(_too_large(period, culprit))
     groups: dict[tuple[int, str], list[DraftLine]] = defaultdict(list)
     for line in lines:
         groups[(line.contract.buyer_id, _group_key(line))].append(line)
@@ -583,8 +590,6 @@ def _rate_in_python(run: BillRun, period: date, *, report: bool = True) -> ratin
         group_lines = sorted_groups[(buyer_id, key)]
         first = group_lines[0].contract
         subtotal = sum((dl.amount for dl in group_lines), ZERO)
-        if abs(subtotal) > MAX_AMOUNT or any(abs(dl.amount) > MAX_AMOUNT for dl in group_lines):
-            raise BillRunFailed(_too_large(period, _oversized(group_lines) or (buyers[buyer_id], subtotal)))
         totals[first.currency] += subtotal
         drafts.append(
             {
@@ -651,12 +656,19 @@ def _drafts_still_current(run: BillRun, period: date) -> bool:
         transaction.savepoint_rollback(savepoint)
 
 
-def _oversized(lines: list[DraftLine]) -> tuple[str, Decimal] | None:
-    """The first line whose amount no invoice line can hold, as (what it is, its amount)."""
+def _overflow_culprit(lines: list[DraftLine]) -> tuple[str, Decimal] | None:
+    """The first line, or else the first invoice, whose amount no invoice can hold: (what it is, its amount)."""
     for dl in lines:
         if abs(dl.amount) > MAX_AMOUNT:
             return f"{dl.contract.number}, {dl.description}", dl.amount
-    return None
+    subtotals: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
+    for dl in lines:
+        subtotals[(dl.contract.buyer_id, _group_key(dl))] += dl.amount
+    over = sorted(key for key, total in subtotals.items() if abs(total) > MAX_AMOUNT)
+    if not over:
+        return None
+    name = Organization.objects.filter(pk=over[0][0]).values_list("name", flat=True).first()
+    return f"the invoice of {name}", subtotals[over[0]]
 
 
 def _too_large(period: date, culprit: tuple[str, Decimal] | None = None) -> str:
@@ -670,16 +682,20 @@ def _too_large(period: date, culprit: tuple[str, Decimal] | None = None) -> str:
 def _refusal(period: date, exc: DatabaseError) -> str:
     """What to tell the person who ran the period when the database refused the drafts."""
     if isinstance(exc, DataError) and "overflow" in str(exc):
-        # The SQL path cannot say which line overflowed; the reference rating (reads only) can.
-        return _too_large(period, _oversized(_lines_for_period(period)[0]))
+        # The SQL path cannot say which line or invoice overflowed; the reference rating (reads only) can.
+        return _too_large(period, _overflow_culprit(_lines_for_period(period)[0]))
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if getattr(exc.__cause__, "sqlstate", None) in TRANSIENT_SQLSTATES:
+        return f"The database interrupted the run for {period:%B %Y} ({first}); nothing was written: run it again."
     return f"The database refused the run for {period:%B %Y}: {first}."
 
 
-def _run_failed(run: BillRun, actor: User | None, message: str, started_at: Any) -> None:
+def _run_failed(run: BillRun, actor: User | None, message: str, started_at: Any, *, announce: bool) -> None:
     run.status, run.error, run.started_at, run.started_by = BillRun.Status.FAILED, message, started_at, actor
     run.save(update_fields=["status", "error", "started_at", "started_by"])
     audit_record(actor=actor, action="bill_run.fail", obj=run, after={"error": message})
+    if not announce:
+        return
     _tell_billing_staff(
         run,
         actor,
@@ -710,12 +726,16 @@ def _tell_billing_staff(run: BillRun, actor: User | None, *, key: str, subject: 
     )
 
 
-def bill_run_execute(*, period: date, actor: User | None = None, dry_run: bool = False) -> RunSummary:
+def bill_run_execute(
+    *, period: date, actor: User | None = None, dry_run: bool = False, report: bool = True, announce: bool = True
+) -> RunSummary:
     """Rate a month and write its draft invoices; running it again gives identical drafts.
 
     If the drafts cannot be written (a charge too large for an invoice, say), nothing of the attempt stays: the
     drafts of the last good run, if any, are kept, the run is marked failed with the reason (unless it was a dry
     run), and BillRunFailed carries the reason to the caller.
+    `report` shows progress on the run page (not for a preview); `announce` tells billing staff of new drafts
+    (not when they are issued at once: finalising tells them instead).
     """
     period = date(period.year, period.month, 1)
     requested_at = timezone.now()
@@ -742,8 +762,13 @@ def bill_run_execute(*, period: date, actor: User | None = None, dry_run: bool =
                 run.fingerprint,
                 reused=True,
             )
-        _progress(period, "rating")
+        if run is not None and run.status == BillRun.Status.FAILED and run.started_at > requested_at and not dry_run:
+            # A parallel request failed while this one waited: the same month fails the same way; say so once.
+            raise BillRunFailed(run.error)
+        if report:
+            _progress(period, "rating")
         started_at = timezone.now()
+        previous = (run.status, run.fingerprint) if run is not None else None
         if run is None:
             run = BillRun.objects.create(period=period, started_by=actor, started_at=started_at)
         try:
@@ -751,13 +776,13 @@ def bill_run_execute(*, period: date, actor: User | None = None, dry_run: bool =
             with transaction.atomic():
                 run.status, run.started_at, run.started_by, run.error = BillRun.Status.RUNNING, started_at, actor, ""
                 run.save(update_fields=["status", "started_at", "started_by", "error"])
-                drafts = _write_drafts(run, period)
+                drafts = _write_drafts(run, period, report=report)
         except (BillRunFailed, DatabaseError) as exc:
             if connection.needs_rollback:
                 raise  # the connection went (a worker killed, say): nothing can be recorded, nothing was kept
             failure = str(exc) if isinstance(exc, BillRunFailed) else _refusal(period, exc)
             if not dry_run:
-                _run_failed(run, actor, failure, started_at)
+                _run_failed(run, actor, failure, started_at, announce=report)
         else:
             failure = ""
             run.status = BillRun.Status.DRAFT
@@ -776,26 +801,36 @@ def bill_run_execute(*, period: date, actor: User | None = None, dry_run: bool =
                     obj=run,
                     after={"invoices": drafts.invoices, "records": drafts.records, "fingerprint": drafts.fingerprint},
                 )
-                totals = ", ".join(f"{amount:,.2f} {currency}" for currency, amount in sorted(drafts.totals.items()))
-                _tell_billing_staff(
-                    run,
-                    actor,
-                    # Once per distinct set of drafts: running the month again to the same drafts says nothing.
-                    key=f"bill-run:{period:%Y-%m}:{drafts.fingerprint}",
-                    subject=f"{period:%B %Y}: {drafts.invoices} draft invoice(s) ready for review",
-                    body=(
-                        f"The bill run rated {drafts.records} usage record(s) into {drafts.invoices} draft invoice(s)"
-                        f"{f' totalling {totals}' if totals else ''}. Review them, then finalise the month."
-                    ),
-                )
+                if report and announce and previous != (BillRun.Status.DRAFT, drafts.fingerprint):
+                    _announce_drafts(run, actor, drafts)
         if dry_run:
             transaction.set_rollback(True)
     if failure:
         # Committed above: the failed run and its reason are what the run page shows.
-        _progress(period, "failed")
+        if report:
+            _progress(period, "failed")
         raise BillRunFailed(failure)
-    _progress(period, "done", drafts.invoices, drafts.invoices)
+    if report:
+        _progress(period, "done", drafts.invoices, drafts.invoices)
     return summary
+
+
+def _announce_drafts(run: BillRun, actor: User | None, drafts: rating.Drafts) -> None:
+    """New drafts (a first run, other drafts than before, or good ones after a failure): tell billing staff."""
+    period = run.period
+    totals = ", ".join(f"{amount:,.2f} {currency}" for currency, amount in sorted(drafts.totals.items()))
+    if drafts.invoices:
+        subject = f"{period:%B %Y}: {drafts.invoices} draft invoice(s) ready for review"
+        body = (
+            f"The bill run rated {drafts.records} usage record(s) into {drafts.invoices} draft invoice(s)"
+            f"{f' totalling {totals}' if totals else ''}. Review them, then finalise the month."
+        )
+    else:
+        subject = f"{period:%B %Y}: nothing to bill"
+        body = "The bill run found no contract running in the month and no usage to bill."
+    _tell_billing_staff(
+        run, actor, key=f"bill-run:{period:%Y-%m}:{run.started_at.isoformat()}", subject=subject, body=body
+    )
 
 
 # --- finalisation, numbering, notes ---------------------------------------------------------------------
@@ -865,6 +900,16 @@ def bill_run_finalize(*, actor: User | None, period: date) -> BillRun:
     run.finalized_by = actor
     run.save(update_fields=["status", "finalized_at", "finalized_by"])
     audit_record(actor=actor, action="bill_run.finalize", obj=run, after={"invoices": [i.number for i in invoices]})
+    _tell_billing_staff(
+        run,
+        actor,
+        key=f"bill-run-finalised:{period:%Y-%m}",
+        subject=f"{period:%B %Y} finalised: {len(invoices)} invoice(s) issued",
+        body=(
+            f"{len(invoices)} invoice(s) for {period:%B %Y} have their numbers and go to the buyers with their PDFs; "
+            "the carriers' settlements are computed. Corrections now go through credit and debit notes."
+        ),
+    )
     from billing.tasks import invoice_render_pdf_task, settlement_render_pdf_task
 
     for invoice in invoices:

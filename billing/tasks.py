@@ -39,7 +39,7 @@ def bill_run_task(period: str, actor_id: int | None = None, finalize: bool = Fal
     actor = User.objects.filter(pk=actor_id).first() if actor_id else None
     when = date.fromisoformat(period)
     try:
-        summary = bill_run_execute(period=when, actor=actor)
+        summary = bill_run_execute(period=when, actor=actor, announce=not finalize)
         if finalize:
             bill_run_finalize(actor=actor, period=when)
     except BillRunFailed as exc:

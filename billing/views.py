@@ -272,23 +272,34 @@ def _preview_key(request: AuthedHttpRequest, period: date, token: str) -> str:
     return f"bill-run-preview:{request.user.pk}:{period:%Y-%m}:{token}"
 
 
-def _preview_page(request: AuthedHttpRequest, period: date) -> dict[str, Any]:
-    """The preview named by ?preview=, a page of its buyers at a time; nothing when it has expired."""
-    token = request.GET.get("preview", "")
-    if not token:
-        return {}
-    stored = cache.get(_preview_key(request, period, token[:64]))
+def _preview(request: AuthedHttpRequest, period: date) -> dict[str, Any] | None:
+    """The preview named by ?preview=, with a page of its buyers; None when it has expired (or is another's)."""
+    stored = cache.get(_preview_key(request, period, request.GET.get("preview", "")[:64]))
     if stored is None:
-        messages.warning(request, "That preview has expired (they are kept 30 minutes): preview the month again.")
-        return {}
+        return None
     page = Paginator(stored["buyers"], PREVIEW_PAGE_SIZE).get_page(request.GET.get("preview_page"))
-    return {"preview": {**stored, "page": page}}
+    return {**stored, "page": page}
 
 
 def bill_run(request: AuthedHttpRequest, period: str) -> HttpResponse:
     actor = access.staff_get(user=request.user)
     when = _period_or_404(period)
-    return render(request, "billing/bill_run.html", _run_context(when, actor, request, **_preview_page(request, when)))
+    extra = {}
+    if "preview" in request.GET:
+        preview = _preview(request, when)
+        run = access.bill_run_for_period(when)
+        if preview is None or (run is not None and run.status == BillRun.Status.FINALIZED):
+            # Gone (kept 30 minutes), someone else's, or overtaken by finalisation: the page without it, whose
+            # pagers then carry no dead token.
+            if preview is None:
+                messages.warning(request, "That preview has expired (they are kept 30 minutes): preview again.")
+            query = request.GET.copy()
+            query.pop("preview", None)
+            query.pop("preview_page", None)
+            url = reverse("billing:bill_run", args=[period])
+            return redirect(f"{url}?{query.urlencode()}" if query else url)
+        extra["preview"] = preview
+    return render(request, "billing/bill_run.html", _run_context(when, actor, request, **extra))
 
 
 def bill_run_progress(request: AuthedHttpRequest, period: str) -> HttpResponse:
@@ -318,6 +329,8 @@ def bill_run_preview(request: AuthedHttpRequest, period: str) -> HttpResponse:
     stored = {
         "summary": {"invoices": summary.invoices, "lines": summary.lines, "records": summary.records},
         "buyers": preview["buyers"],
+        # Rows are per buyer and currency; a buyer billed in two currencies is still one buyer.
+        "buyer_count": len({row["buyer_id"] for row in preview["buyers"]}),
         "totals": preview["totals"],
         "made_at": timezone.now(),
     }

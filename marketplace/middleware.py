@@ -106,6 +106,8 @@ class StaffSecondFactorMiddleware:
             and user is not None
             and user.is_authenticated
             and not request.path.startswith(self.ALLOWED_PREFIXES)
+            # An initial password comes first (InitialPasswordMiddleware); sending such a user here would loop.
+            and not getattr(user, "must_change_password", False)
             and (user.is_staff or _is_billing_agent(user))
         ):
             from allauth.mfa.models import Authenticator

@@ -103,7 +103,7 @@ def test_the_run_page_shows_the_failure_and_offers_no_finalise(huge_usage, djang
         response = client.post(reverse("billing:bill_run_execute", args=["2026-10"]))
     assert response.status_code == 302
     page = client.get(reverse("billing:bill_run", args=["2026-10"])).content.decode()
-    assert "Failed" in page and TOO_LARGE in page and "wrote nothing" in page
+    assert "Failed" in page and TOO_LARGE in page and "wrote nothing." in page
     assert "Finalise and issue" not in page and "Run again" in page
     # The progress poll stops: the run is over.
     poll = client.get(reverse("billing:bill_run_progress", args=["2026-10"]), headers={"HX-Request": "true"})
@@ -157,3 +157,115 @@ def test_the_scheduled_run_of_a_month_already_finalised_does_nothing_and_says_so
     # Billed in advance, or by cron with --finalize: beat's run on 1 November has nothing to do and does not fail.
     assert bill_run_task("2026-10-01") == "refused"
     assert BillRun.objects.get(period=OCT).status == BillRun.Status.FINALIZED
+
+
+def test_good_drafts_after_a_failure_are_announced_again_and_issued_months_are_not_drafts(
+    huge_usage, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    from billing.models import UsageRecord
+    from marketplace.models import Notification
+
+    def latest() -> str:
+        return Notification.objects.filter(recipient=huge_usage.billing_agent, kind="bill_run").latest("pk").subject
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.bill_run_execute(period=OCT)
+    load(huge_usage, HUGE, "huge.csv")
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(services.BillRunFailed):
+        services.bill_run_execute(period=OCT)
+    assert latest() == "October 2026: the bill run failed"
+    # Fixed: the same drafts as before the failure, and the agent's latest word says so.
+    UsageRecord.objects.filter(record_id__in=["h1", "h2"]).delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.bill_run_execute(period=OCT)
+    assert latest() == "October 2026: 1 draft invoice(s) ready for review"
+
+    # Cron's `bill_run --finalize` issues at once: billing staff hear it was issued, not that drafts await review.
+    Notification.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("bill_run", "--period", "2026-10", "--finalize")
+    told = list(Notification.objects.filter(kind="bill_run").values_list("subject", flat=True))
+    assert told and set(told) == {"October 2026 finalised: 1 invoice(s) issued"}
+
+
+def test_an_invoice_whose_lines_fit_but_whose_total_does_not_is_named(billing_world) -> None:  # type: ignore[no-untyped-def]
+    big = {"code": "data-mpls", "usage_unit": "unit", "monthly_charge": Decimal("600000000000.00")}
+    make_contract(
+        billing_world.buyer_org,
+        billing_world.carrier_org,
+        number="CT-BIG01",
+        start=date(2026, 1, 1),
+        end=date(2027, 1, 1),
+        lines=[{**big, "description": "Trunk A"}, {**big, "description": "Trunk B"}],
+    )
+    with pytest.raises(services.BillRunFailed) as failed:
+        services.bill_run_execute(period=OCT)
+    # Either rating path: two 600,000,000,000.00 charges and the leased line's month make one invoice too large.
+    assert "the invoice of Acme Test Logistics comes to 1,200,000,00" in str(failed.value)
+
+
+def test_a_dead_preview_link_leads_to_the_plain_run_page(billing_world) -> None:  # type: ignore[no-untyped-def]
+    from django.core.cache import cache
+
+    services.bill_run_execute(period=OCT)
+    client = client_for(billing_world.moderator)
+    location = client.post(reverse("billing:bill_run_preview", args=["2026-10"]))["Location"].split("#")[0]
+    cache.clear()  # 30 minutes later
+    gone = client.get(location + "&page=1")
+    assert gone.status_code == 302 and gone["Location"] == reverse("billing:bill_run", args=["2026-10"]) + "?page=1"
+    assert "That preview has expired" in client.get(gone["Location"]).content.decode()
+
+
+def test_a_buyer_billed_in_two_currencies_is_one_buyer_in_the_preview(billing_world) -> None:  # type: ignore[no-untyped-def]
+    make_contract(
+        billing_world.buyer_org,
+        billing_world.carrier_org,
+        number="CT-EUR01",
+        start=date(2026, 1, 1),
+        end=date(2027, 1, 1),
+        currency="EUR",
+        lines=[{"code": "data-mpls", "description": "Line", "monthly_charge": Decimal("10")}],
+    )
+    client = client_for(billing_world.moderator)
+    location = client.post(reverse("billing:bill_run_preview", args=["2026-10"]))["Location"]
+    page = " ".join(client.get(location).content.decode().split())
+    assert "would produce 2 invoice(s)" in page and "for 1 buyer(s)" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_runs_of_a_failing_month_fail_once(billing_world) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: runs waiting on the period's advisory lock")
+    big = {"code": "data-mpls", "usage_unit": "unit", "monthly_charge": Decimal("600000000000.00")}
+    make_contract(
+        billing_world.buyer_org,
+        billing_world.carrier_org,
+        number="CT-BIG01",
+        start=date(2026, 1, 1),
+        end=date(2027, 1, 1),
+        lines=[{**big, "description": "A"}, {**big, "description": "B"}],
+    )
+    barrier, errors = threading.Barrier(4), []
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            services.bill_run_execute(period=OCT)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    # Each request hears the reason; the month is rated, recorded and announced once.
+    assert len(errors) == 4 and all(isinstance(e, services.BillRunFailed) for e in errors)
+    assert len({str(e) for e in errors}) == 1
+    assert AuditEvent.objects.filter(action="bill_run.fail").count() == 1

@@ -63,3 +63,15 @@ def test_other_users_are_not_asked(cast, required) -> None:  # type: ignore[no-u
 
 def test_off_by_default_outside_production(cast) -> None:  # type: ignore[no-untyped-def]
     assert client_for(cast.moderator).get("/console/").status_code == 200
+
+
+def test_an_invited_agent_chooses_a_password_first_then_sets_up_two_factor(cast, required) -> None:  # type: ignore[no-untyped-def]
+    cast.billing_agent.must_change_password = True  # invited with an initial password
+    cast.billing_agent.save(update_fields=["must_change_password"])
+    client = client_for(cast.billing_agent)
+    first = client.get("/billing/")
+    assert first.status_code == 302 and first["Location"] == "/account/choose-password/"
+    assert client.get(first["Location"]).status_code == 200  # not bounced on to the authenticator and back
+    cast.billing_agent.must_change_password = False
+    cast.billing_agent.save(update_fields=["must_change_password"])
+    assert client_for(cast.billing_agent).get("/billing/")["Location"] == ACTIVATE

@@ -21,7 +21,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             period = period_from_string(options["period"])
-            summary = bill_run_execute(period=period, dry_run=options["dry_run"])
+            # Drafts issued at once are not announced as drafts to review: finalising tells billing staff instead.
+            summary = bill_run_execute(period=period, dry_run=options["dry_run"], announce=not options["finalize"])
             totals = ", ".join(f"{amount} {currency}" for currency, amount in sorted(summary.total.items())) or "0"
             verb = "would produce" if options["dry_run"] else "produced"
             self.stdout.write(
