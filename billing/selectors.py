@@ -14,7 +14,7 @@ from django.db.models import Avg, Count, Max, Min, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
-from billing.models import Contract, Invoice, InvoiceLine, RateLine, Settlement, UsageImport, UsageRecord
+from billing.models import Contract, Invoice, InvoiceLine, Meter, RateLine, Settlement, UsageImport, UsageRecord
 from billing.money import round_money
 from marketplace.models import Organization, User
 from marketplace.selectors import membership_for_user
@@ -62,10 +62,11 @@ def contract_usage_period(contract: Contract) -> date:
 
 
 def contract_usage(contract: Contract, period: date) -> list[dict[str, Any]]:
-    """Usage billed in one month per rate line and source, with its quality of service, in one GROUP BY."""
+    """Usage billed in one month per rate line, source and measuring equipment, with its quality of service, in
+    one GROUP BY."""
     grouped = (
         UsageRecord.objects.filter(contract_id=contract.pk, bill_period=period)
-        .values("rate_line_id", "source", "unit")
+        .values("rate_line_id", "source", "equipment_id", "unit")
         .annotate(
             records=Count("*"),
             quantity=Sum("quantity"),
@@ -78,7 +79,7 @@ def contract_usage(contract: Contract, period: date) -> list[dict[str, Any]]:
             max_bandwidth_mbps=Max("max_bandwidth_mbps"),
             adjustments=Count("record_id", filter=Q(is_adjustment=True)),
         )
-        .order_by("rate_line_id", "source", "unit")
+        .order_by("rate_line_id", "source", "equipment_id", "unit")
     )
     rows: list[dict[str, Any]] = [dict(row) for row in grouped]
     lines = dict(RateLine.objects.filter(contract=contract).values_list("pk", "description"))
@@ -87,6 +88,11 @@ def contract_usage(contract: Contract, period: date) -> list[dict[str, Any]]:
         row["description"] = lines.get(row["rate_line_id"], "")
         row["source_label"] = sources.get(row["source"], row["source"])
     return rows
+
+
+def contract_meters(contract: Contract) -> list[Meter]:
+    """The measuring equipment polled for the contract's lines, with how the last poll went."""
+    return list(Meter.objects.filter(rate_line__contract=contract).select_related("rate_line").order_by("pk"))
 
 
 def invoices_to_post(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:

@@ -118,6 +118,8 @@ def contract_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             "usage_form": form if form.is_bound else forms.PeriodFilterForm(initial={"period": f"{period:%Y-%m}"}),
             "usage_period": period,
             "usage": selectors.contract_usage(contract, period),
+            # The buyer sees its usage; the meters' addresses and faults are for billing staff and the carrier.
+            "meters": selectors.contract_meters(contract) if actor.area != "buyer" else [],
             "can_edit": actor.is_moderator,
         },
         status=400 if form.is_bound and not form.is_valid() else 200,

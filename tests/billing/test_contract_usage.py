@@ -60,3 +60,30 @@ def test_a_bad_month_is_a_field_error_not_a_500(cast) -> None:  # type: ignore[n
     )
     assert response.status_code == 400
     assert "errorlist" in response.content.decode()
+
+
+def test_meters_and_the_equipment_behind_each_record_are_shown_to_those_who_run_them(cast) -> None:  # type: ignore[no-untyped-def]
+    from billing.models import Meter
+
+    contract = world.contract(cast)
+    line = contract.rate_lines.get(usage_unit="GB")
+    Meter.objects.create(rate_line=line, url="http://10.0.0.7/usage.json", equipment_id="MTR-7", last_error="")
+    Meter.objects.create(rate_line=line, url="http://10.0.0.8/usage.json", equipment_id="MTR-8", last_error="timed out")
+    rows = [("e1", "CT-ACME01", "2026-10-14T00:00:00Z", "2026-10-14T01:00:00Z", "5", "GB", "MTR-7")]
+    services.usage_import_run(
+        import_id=services.usage_import_create(
+            actor=cast.moderator,
+            carrier=cast.carrier_org,
+            source="meter",
+            filename="m.csv",
+            data=usage_csv(rows, "record_id,request,interval_start,interval_end,quantity,unit,equipment_id"),
+        ).usage_import.pk
+    )
+    url = reverse("billing:contract_detail", args=[contract.pk])
+    staff = " ".join(client_for(cast.moderator).get(url, {"period": "2026-10"}).content.decode().split())
+    assert "MTR-7" in staff and "http://10.0.0.7/usage.json" in staff and "Failing</span> timed out" in staff
+    assert "Waiting for its first poll" in staff and "equipment MTR-7" in staff
+    carrier = client_for(cast.seller_billing).get(url, {"period": "2026-10"}).content.decode()
+    assert "MTR-8" in carrier and "timed out" in carrier and "10.0.0.8" not in carrier  # the address is staff's
+    buyer = client_for(cast.buyer_owner).get(url, {"period": "2026-10"}).content.decode()
+    assert "equipment MTR-7" in buyer and "meters-title" not in buyer and "timed out" not in buyer
