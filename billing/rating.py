@@ -125,7 +125,8 @@ rated AS (
         FROM rl LEFT JOIN charged ch ON ch.rate_line_id = rl.rate_line_id AND NOT ch.is_adjustment
         WHERE rl.minimum_commitment <> 0 AND rl.active_days > 0
     ) rl
-    WHERE rl.used < rl.commitment
+    -- A month billed before it ends has no true-up: its shortfall is not known yet.
+    WHERE rl.used < rl.commitment AND %(month_over)s
 ),
 lines AS (
     -- Each line's place on its invoice: by request, then rate line, kind and description.
@@ -232,6 +233,7 @@ def rate_and_write(*, run_id: int, period: date, end: date, label: str, now: dat
             "days": (end - period).days,
             "label": label,
             "now": now,
+            "month_over": now.date() >= end,
         }
         cursor.execute(run_sql, params)
         invoices, lines, totals, fingerprint = cursor.fetchone()

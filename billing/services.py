@@ -403,9 +403,15 @@ class DraftLine:
     record_count: int = 0
 
 
+def month_is_over(end: date) -> bool:
+    """A month's commitment shortfall is known only once it has ended: a month billed in advance has no true-up."""
+    return timezone.now().date() >= end
+
+
 def _lines_for_period(period: date) -> tuple[list[DraftLine], int]:
     """Rate the period: recurring, one-time, usage (one GROUP BY), true-ups and late-usage adjustments."""
     start, end = month_bounds(period)
+    over = month_is_over(end)
     rate_lines: dict[int, LineTerms] = {}
     contracts: dict[int, ContractTerms] = {}
     _load_lines(
@@ -494,7 +500,7 @@ def _lines_for_period(period: date) -> tuple[list[DraftLine], int]:
             )
             if not adjustment:
                 usage_amount = amount
-        if rl.minimum_commitment and fraction > 0:
+        if rl.minimum_commitment and fraction > 0 and over:
             commitment = prorate(rl.minimum_commitment, days)
             if usage_amount < commitment:
                 lines.append(

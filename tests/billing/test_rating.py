@@ -246,11 +246,27 @@ def test_future_window_can_be_billed_before_it_starts(billing_world) -> None:  #
         number="CT-PREPAY",
         start=future,
         end=date(future.year + 1, future.month, 1),
-        lines=[{"code": "routes-capacity", "monthly_charge": Decimal("1000.00")}],
+        lines=[
+            {"code": "routes-capacity", "monthly_charge": Decimal("1000.00")},
+            {
+                "code": "voice-sip-trunking",
+                "description": "Prepaid minutes",
+                "usage_unit": "minute",
+                "usage_rate": Decimal("0.05"),
+                "minimum_commitment": Decimal("200.00"),
+            },
+        ],
     )
     services.bill_run_execute(period=future)
     assert future > timezone.now().date()
-    assert Invoice.objects.get(period=future, buyer=billing_world.other_buyer_org).total == Decimal("1000.00")
+    # The window's charges, and no commitment true-up: a month's shortfall is known only once it has ended, and
+    # usage arriving after it is billed as late usage on the next open month (a true-up now would bill it twice).
+    invoice = Invoice.objects.get(period=future, buyer=billing_world.other_buyer_org)
+    assert invoice.total == Decimal("1000.00")
+    assert list(invoice.lines.values_list("kind", flat=True)) == ["recurring"]
+    # A month that is over has its true-up (October's, for Acme's SIP minimum, is worked out in the first test).
+    services.bill_run_execute(period=OCT)
+    assert InvoiceLine.objects.filter(invoice__period=OCT, kind="true_up").exists()
 
 
 def test_a_resellers_award_gives_a_contract_per_end_customer(world, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
