@@ -864,9 +864,13 @@ def bill_run_finalize(*, actor: User | None, period: date) -> BillRun:
         raise DomainError("Run the period first; only draft invoices can be finalised.")
     if not _drafts_still_current(run, period):
         when = timezone.localtime(run.finished_at) if run.finished_at else None
+        _, end = month_bounds(period)
+        ended = when is not None and when.date() < end and month_is_over(end)
         raise DomainError(
             f"Usage, contracts or rates for {period:%B %Y} changed after these drafts were made"
-            f"{f' ({when:%d %b %Y %H:%M})' if when else ''}: run the month again, review the new drafts, then finalise."
+            f"{f' ({when:%d %b %Y %H:%M})' if when else ''}"
+            f"{', or the month has ended since and its commitment true-ups are due' if ended else ''}"
+            ": run the month again, review the new drafts, then finalise."
         )
     today = timezone.now().date()
     invoices = list(
