@@ -1,0 +1,119 @@
+"""Volume tiers of a bid's usage rate: parsed, checked and stored so that billing.RateTier can take them as they are.
+
+Tiers are graduated, as billing rates them (billing.services.usage_charge): the line's usage rate applies up to the
+first threshold, and each tier's rate to the units of a month above its threshold, up to the next one. Thresholds
+count units after the billing increment has rounded each record up.
+
+They are stored as JSON, a list of {"threshold": "1000", "rate": "0.015"} with the numbers as plain decimal strings
+(a JSON number would pass through a float), always strictly increasing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+# (threshold, rate): usage above `threshold` units in a month is charged at `rate`.
+Tier = tuple[Decimal, Decimal]
+
+MAX_TIERS = 5
+# What billing.RateTier holds: threshold numeric(18, 6), rate numeric(14, 6).
+MAX_THRESHOLD = Decimal("999999999999.999999")
+MAX_RATE = Decimal("99999999.999999")
+PLACES = 6
+EXAMPLE = "1000:0.015, 5000:0.01"
+
+
+def plain(value: Decimal) -> str:
+    """1000.000 -> "1000", 0.0150 -> "0.015": the shortest exact decimal, never an exponent."""
+    text = f"{value.normalize():f}"
+    return "0" if text == "-0" else text
+
+
+def _places(value: Decimal) -> int:
+    exponent = value.normalize().as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def tiers_check(tiers: Sequence[Tier]) -> list[Tier]:
+    """Return the tiers if they are at most five, thresholds above 0 and strictly increasing, rates not negative."""
+    if len(tiers) > MAX_TIERS:
+        raise ValidationError(f"Give at most {MAX_TIERS} tiers; you gave {len(tiers)}.", code="too_many")
+    previous: Decimal | None = None
+    for threshold, rate in tiers:
+        if not threshold.is_finite() or not rate.is_finite():
+            raise ValidationError("Tiers take plain numbers.", code="invalid")
+        if threshold <= 0:
+            raise ValidationError(f"A tier's threshold must be above 0 ({plain(threshold)} is not).", code="threshold")
+        if threshold > MAX_THRESHOLD or _places(threshold) > PLACES:
+            raise ValidationError(
+                f"A threshold has at most 12 digits before the point and {PLACES} after ({plain(threshold)}).",
+                code="threshold",
+            )
+        if rate < 0:
+            raise ValidationError(f"A tier's rate cannot be negative ({plain(rate)}).", code="rate")
+        if rate > MAX_RATE or _places(rate) > PLACES:
+            raise ValidationError(
+                f"A tier's rate has at most 8 digits before the point and {PLACES} after ({plain(rate)}).",
+                code="rate",
+            )
+        if previous is not None and threshold <= previous:
+            raise ValidationError(
+                f"List thresholds from low to high, each once: {plain(threshold)} comes after {plain(previous)}.",
+                code="order",
+            )
+        previous = threshold
+    return [(threshold, rate + 0) for threshold, rate in tiers]  # + 0 turns -0 into 0
+
+
+def tiers_parse(text: str) -> list[Tier]:
+    """Read "1000:0.015, 5000:0.01" (commas, semicolons or new lines between tiers) into checked tiers."""
+    tiers: list[Tier] = []
+    for raw in text.replace(";", ",").replace("\n", ",").split(","):
+        entry = raw.strip()
+        if not entry:
+            continue
+        threshold, colon, rate = entry.partition(":")
+        try:
+            if not colon:
+                raise InvalidOperation
+            tiers.append((Decimal(threshold.strip()), Decimal(rate.strip())))
+        except InvalidOperation:
+            raise ValidationError(
+                f"“{entry[:40]}” is not a tier: write each as threshold:rate, e.g. {EXAMPLE}.", code="syntax"
+            ) from None
+    return tiers_check(tiers)
+
+
+def tiers_text(tiers: Sequence[Tier]) -> str:
+    """The form's text for stored tiers: "1000:0.015, 5000:0.01"."""
+    return ", ".join(f"{plain(threshold)}:{plain(rate)}" for threshold, rate in tiers)
+
+
+def tiers_to_json(tiers: Sequence[Tier]) -> list[dict[str, str]]:
+    return [{"threshold": plain(threshold), "rate": plain(rate)} for threshold, rate in tiers]
+
+
+def tiers_from_json(value: Any) -> list[Tier]:
+    """The stored tiers as decimals; anything that is not the stored shape is a ValidationError."""
+    if value in (None, ""):
+        return []
+    if not isinstance(value, list):
+        raise ValidationError("Tiers are a list of {threshold, rate}.", code="invalid")
+    tiers: list[Tier] = []
+    for item in value:
+        if not isinstance(item, dict) or set(item) != {"threshold", "rate"}:
+            raise ValidationError("Tiers are a list of {threshold, rate}.", code="invalid")
+        try:
+            tiers.append((Decimal(str(item["threshold"])), Decimal(str(item["rate"]))))
+        except InvalidOperation:
+            raise ValidationError("Tiers take plain numbers.", code="invalid") from None
+    return tiers_check(tiers)
+
+
+def validate_tiers_json(value: Any) -> None:
+    """Model field validator: the JSON holds checked tiers."""
+    tiers_from_json(value)
