@@ -117,3 +117,48 @@ def tiers_from_json(value: Any) -> list[Tier]:
 def validate_tiers_json(value: Any) -> None:
     """Model field validator: the JSON holds checked tiers."""
     tiers_from_json(value)
+
+
+def _number(value: Any) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def rate_text(value: Decimal) -> str:
+    """A unit rate with the digits it has and at least cents: 0.020000 -> 0.02, 0.0125 -> 0.0125, 2 -> 2.00."""
+    text = plain(value)
+    whole, _, cents = text.partition(".")
+    return f"{whole}.{cents.ljust(2, '0')}"
+
+
+def terms_phrases(line: Any) -> list[str]:
+    """A priced line's usage terms as short phrases: the rate, its increment, each tier, the commitment.
+
+    Takes a BidLine or AwardLine, or a line of a revision's canonical content (older revisions lack the newer
+    keys). Empty when the line has no usage rate.
+    """
+
+    def get(name: str) -> Any:
+        return line.get(name) if isinstance(line, dict) else getattr(line, name, None)
+
+    rate = _number(get("usage_rate"))
+    if rate is None:
+        return []
+    unit = get("usage_unit") or "unit"
+    phrases = [f"{rate_text(rate)} per {unit}"]
+    increment = _number(get("increment"))
+    if increment:
+        phrases.append(f"billed in steps of {plain(increment)} {unit}")
+    for tier in get("tiers") or []:
+        threshold, tier_rate = _number(tier.get("threshold")), _number(tier.get("rate"))
+        if threshold is not None and tier_rate is not None:
+            phrases.append(f"above {plain(threshold)} {unit}: {rate_text(tier_rate)}")
+    commitment = _number(get("minimum_commitment"))
+    if commitment:
+        phrases.append(f"minimum {commitment.quantize(Decimal('0.01'))} a month")
+    return phrases
