@@ -34,8 +34,18 @@ def plain(value: Decimal) -> str:
 
 
 def _places(value: Decimal) -> int:
-    exponent = value.normalize().as_tuple().exponent
-    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    """Digits after the point, trailing zeros aside; no context arithmetic, so 1e-999999999 cannot trap."""
+    _, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int):  # NaN or infinity: refused before this is asked
+        return 0
+    while exponent < 0 and len(digits) > 1 and digits[-1] == 0:
+        digits, exponent = digits[:-1], exponent + 1
+    return max(-exponent, 0)
+
+
+def _fits(value: Decimal, maximum: Decimal) -> bool:
+    # adjusted() is the exponent of the leading digit: compared before any arithmetic that could overflow.
+    return value.adjusted() <= maximum.adjusted() and abs(value) <= maximum and _places(value) <= PLACES
 
 
 def tiers_check(tiers: Sequence[Tier]) -> list[Tier]:
@@ -46,20 +56,19 @@ def tiers_check(tiers: Sequence[Tier]) -> list[Tier]:
     for threshold, rate in tiers:
         if not threshold.is_finite() or not rate.is_finite():
             raise ValidationError("Tiers take plain numbers.", code="invalid")
+        # Sizes first: the messages below print the numbers, which is safe once they are known to be small.
+        if not _fits(threshold, MAX_THRESHOLD):
+            raise ValidationError(
+                f"A tier's threshold has at most 12 digits before the point and {PLACES} after.", code="threshold"
+            )
+        if not _fits(rate, MAX_RATE):
+            raise ValidationError(
+                f"A tier's rate has at most 8 digits before the point and {PLACES} after.", code="rate"
+            )
         if threshold <= 0:
             raise ValidationError(f"A tier's threshold must be above 0 ({plain(threshold)} is not).", code="threshold")
-        if threshold > MAX_THRESHOLD or _places(threshold) > PLACES:
-            raise ValidationError(
-                f"A threshold has at most 12 digits before the point and {PLACES} after ({plain(threshold)}).",
-                code="threshold",
-            )
         if rate < 0:
             raise ValidationError(f"A tier's rate cannot be negative ({plain(rate)}).", code="rate")
-        if rate > MAX_RATE or _places(rate) > PLACES:
-            raise ValidationError(
-                f"A tier's rate has at most 8 digits before the point and {PLACES} after ({plain(rate)}).",
-                code="rate",
-            )
         if previous is not None and threshold <= previous:
             raise ValidationError(
                 f"List thresholds from low to high, each once: {plain(threshold)} comes after {plain(previous)}.",

@@ -85,6 +85,7 @@ def test_the_receipt_and_the_digest_cover_the_terms(cast, rfq) -> None:  # type:
         ({**USAGE, "tiers": "0:0.015"}, "tiers", "A tier&#x27;s threshold must be above 0"),
         ({**USAGE, "tiers": "1000:-0.015"}, "tiers", "A tier&#x27;s rate cannot be negative"),
         ({**USAGE, "tiers": "1000:0.0000001"}, "tiers", "at most 8 digits before the point and 6 after"),
+        ({**USAGE, "tiers": "-1e999999999:0.01"}, "tiers", "threshold has at most 12 digits before the point"),
         ({**USAGE, "tiers": "1:1, 2:1, 3:1, 4:1, 5:1, 6:1"}, "tiers", "Give at most 5 tiers; you gave 6."),
         ({"tiers": "1000:0.015"}, "tiers", "Volume tiers need a usage rate and unit on this line"),
         ({"usage_unit": "GB", "increment": "1"}, "increment", "A billing increment needs a usage rate and unit"),
