@@ -92,9 +92,9 @@ class BidLineForm(forms.Form):
     )
     # Terms of the usage rate: refused on a line without one.
     USAGE_TERMS = {
-        "increment": "A billing increment",
-        "tiers": "Volume tiers",
-        "minimum_commitment": "A minimum commitment",
+        "increment": "A billing increment needs",
+        "tiers": "Volume tiers need",
+        "minimum_commitment": "A minimum commitment needs",
     }
 
     monthly_charge = forms.DecimalField(
@@ -174,7 +174,7 @@ class BidLineForm(forms.Form):
         if data.get("usage_rate") is None:
             for name, what in self.USAGE_TERMS.items():
                 if data.get(name) not in (None, []):
-                    self.add_error(name, f"{what} needs a usage rate and unit on this line: enter them, or clear this.")
+                    self.add_error(name, f"{what} a usage rate and unit on this line: enter them, or clear this.")
         return data
 
     def priced_line(self) -> dict[str, Any] | None:
