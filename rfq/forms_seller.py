@@ -112,14 +112,14 @@ class BidLineForm(forms.Form):
         required=False,
         max_digits=12,
         decimal_places=4,
-        help_text="Each usage record rounds up to a multiple of this, in the unit (1 = whole minutes). Blank: none.",
+        help_text="Each record rounds up to a multiple of this (1 = whole units). Blank: none.",
     )
     tiers = forms.CharField(
         label="Volume tiers",
         required=False,
         max_length=400,
-        help_text=f"Up to {MAX_TIERS} as threshold:rate, e.g. {EXAMPLE}: a month's usage above each threshold "
-        "is charged at its rate, below the first at the usage rate.",
+        help_text=f"Up to {MAX_TIERS} as threshold:rate, e.g. {EXAMPLE}. A month's usage above a threshold is "
+        "charged at its rate.",
     )
     minimum_commitment = forms.DecimalField(
         label="Minimum usage a month",
