@@ -22,7 +22,7 @@ PAYOUT_REFERENCE = "DEMO-PAYOUT-0001"
 
 
 def _prepare_contract(contract: Contract, period: date) -> RateLine | None:
-    """Start the demo contract at the billed month and meter its first line in GB with a volume tier."""
+    """Start the demo contract at the billed month; meter its first line in GB with a tier if the bid set no usage."""
     if contract.start_date > period:
         # The demo award starts in the future; the demo bills a past month, so the service began then.
         length = contract.end_date - contract.start_date

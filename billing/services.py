@@ -109,7 +109,7 @@ def contracts_sync_from_awards() -> int:
                 po_number=award.po_number or (rfq.po_number if award.buyer_id == rfq.buyer_id else ""),
                 commission_percent=rate if rate is not None else DEFAULT_COMMISSION,
             )
-            RateLine.objects.bulk_create(
+            rate_lines = RateLine.objects.bulk_create(
                 [
                     RateLine(
                         contract=contract,
@@ -121,9 +121,17 @@ def contracts_sync_from_awards() -> int:
                         one_time_charge=line.one_time_charge,
                         usage_unit=line.usage_unit,
                         usage_rate=line.usage_rate,
+                        # The award keeps "none" as null; the rate line as 0.
+                        increment=line.increment or ZERO,
+                        minimum_commitment=line.minimum_commitment or ZERO,
                     )
                     for line in lines
                 ]
+            )
+            RateTier.objects.bulk_create(
+                RateTier(rate_line=rate_line, threshold=threshold, rate=rate)
+                for rate_line, line in zip(rate_lines, lines, strict=True)
+                for threshold, rate in line.usage_tiers
             )
             audit_record(
                 actor=None,

@@ -41,6 +41,20 @@ PRICES = {  # (monthly, one-time) per line, per carrier
     },
 }
 
+# Usage terms per line, per carrier: Northwind meters SIP minutes, whole minutes, cheaper above 10,000 a month,
+# at least 30.00 of calls a month; they reach the comparison, the award and the contract's rate card.
+USAGE: dict[str, dict[str, dict[str, Any]]] = {
+    "Northwind Telecom": {
+        "voice-sip-trunking": {
+            "usage_rate": Decimal("0.012"),
+            "usage_unit": "minute",
+            "increment": Decimal("1"),
+            "tiers": [(Decimal("10000"), Decimal("0.009"))],
+            "minimum_commitment": Decimal("30.00"),
+        },
+    },
+}
+
 
 def _user(email: str) -> User:
     return User.objects.get(email=email)
@@ -152,6 +166,7 @@ def _bid(rfq: Rfq, carrier_name: str, email: str, *, submit: bool = True, discou
                 "install_days": 30 if carrier_name.startswith("North") else 45,
                 "compliance": {k: True for k in line.features},
                 "notes": "",
+                **USAGE.get(carrier_name, {}).get(line.service_type.code, {}),
             }
         )
     if not lines:

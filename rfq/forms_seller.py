@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import UploadedFile
 from marketplace.models import ServiceType
 from marketplace.uploads import validate_upload
 from rfq.models import Rfq, RfqLine
+from rfq.usage_terms import EXAMPLE, MAX_TIERS, Tier, plain, tiers_parse, tiers_text
 
 STATE_CHOICES = [
     ("", "Any state"),
@@ -78,7 +79,23 @@ def feature_rows(line: RfqLine) -> list[dict[str, Any]]:
 class BidLineForm(forms.Form):
     """One request line's prices; a row left blank means the line is not priced."""
 
-    PRICE_FIELDS = ("monthly_charge", "one_time_charge", "usage_rate", "usage_unit", "term_months", "install_days")
+    PRICE_FIELDS = (
+        "monthly_charge",
+        "one_time_charge",
+        "usage_rate",
+        "usage_unit",
+        "increment",
+        "tiers",
+        "minimum_commitment",
+        "term_months",
+        "install_days",
+    )
+    # Terms of the usage rate: refused on a line without one.
+    USAGE_TERMS = {
+        "increment": "A billing increment needs",
+        "tiers": "Volume tiers need",
+        "minimum_commitment": "A minimum commitment needs",
+    }
 
     monthly_charge = forms.DecimalField(
         label="Monthly charge", required=False, min_value=Decimal(0), max_digits=14, decimal_places=2
@@ -90,6 +107,28 @@ class BidLineForm(forms.Form):
         label="Usage rate", required=False, min_value=Decimal(0), max_digits=14, decimal_places=6
     )
     usage_unit = forms.CharField(label="per unit", required=False, max_length=20)
+    increment = forms.DecimalField(
+        label="Billing increment",
+        required=False,
+        max_digits=12,
+        decimal_places=4,
+        help_text="Each record rounds up to a multiple of this (1 = whole units). Blank: none.",
+    )
+    tiers = forms.CharField(
+        label="Volume tiers",
+        required=False,
+        max_length=400,
+        help_text=f"Up to {MAX_TIERS} as threshold:rate, e.g. {EXAMPLE}. A month's usage above a threshold is "
+        "charged at its rate.",
+    )
+    minimum_commitment = forms.DecimalField(
+        label="Minimum usage a month",
+        required=False,
+        min_value=Decimal(0),
+        max_digits=14,
+        decimal_places=2,
+        help_text="A month's usage charges below this are topped up to it.",
+    )
     term_months = forms.IntegerField(label="Term (months)", required=False, min_value=1, max_value=120)
     install_days = forms.IntegerField(label="Install (days)", required=False, min_value=0, max_value=3650)
     notes = forms.CharField(label="Notes", required=False, max_length=2000)
@@ -108,11 +147,20 @@ class BidLineForm(forms.Form):
     def compliance_fields(self) -> list[forms.BoundField]:
         return [self[f"comply_{f['name']}"] for f in self.features]
 
+    def clean_increment(self) -> Decimal | None:
+        value: Decimal | None = self.cleaned_data.get("increment")
+        if value is not None and value <= 0:
+            raise ValidationError("Enter an increment above 0, or leave it blank to bill usage as measured.")
+        return value
+
+    def clean_tiers(self) -> list[Tier]:
+        return tiers_parse(self.cleaned_data.get("tiers") or "")
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if self.errors:
             return data
-        filled = [name for name in self.PRICE_FIELDS if data.get(name) not in (None, "")]
+        filled = [name for name in self.PRICE_FIELDS if data.get(name) not in (None, "", [])]
         if not filled:
             return data  # not priced
         if data.get("monthly_charge") is None:
@@ -123,6 +171,10 @@ class BidLineForm(forms.Form):
             self.add_error("install_days", "Enter the install interval for a priced line.")
         if data.get("usage_rate") is not None and not data.get("usage_unit"):
             self.add_error("usage_unit", "Say what unit the usage rate is per (e.g. minute, GB).")
+        if data.get("usage_rate") is None:
+            for name, what in self.USAGE_TERMS.items():
+                if data.get(name) not in (None, []):
+                    self.add_error(name, f"{what} a usage rate and unit on this line: enter them, or clear this.")
         return data
 
     def priced_line(self) -> dict[str, Any] | None:
@@ -136,6 +188,9 @@ class BidLineForm(forms.Form):
             "one_time_charge": data.get("one_time_charge") or Decimal(0),
             "usage_rate": data.get("usage_rate"),
             "usage_unit": data.get("usage_unit", ""),
+            "increment": data.get("increment"),
+            "tiers": data.get("tiers") or [],
+            "minimum_commitment": data.get("minimum_commitment"),
             "term_months": data["term_months"],
             "install_days": data["install_days"],
             "compliance": {f["name"]: bool(data.get(f"comply_{f['name']}")) for f in self.features},
@@ -150,6 +205,9 @@ def bid_line_initial(bid_line: Any) -> dict[str, Any]:
         "one_time_charge": bid_line.one_time_charge,
         "usage_rate": bid_line.usage_rate.normalize() if bid_line.usage_rate is not None else None,
         "usage_unit": bid_line.usage_unit,
+        "increment": plain(bid_line.increment) if bid_line.increment is not None else None,
+        "tiers": tiers_text(bid_line.usage_tiers),
+        "minimum_commitment": bid_line.minimum_commitment,
         "term_months": bid_line.term_months,
         "install_days": bid_line.install_days,
         "notes": bid_line.notes,

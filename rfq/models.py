@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from marketplace.models import Organization, ServiceType, TermsDocument
+from rfq.usage_terms import Tier, tiers_from_json, validate_tiers_json
 
 
 # Random names only: the uploaded name is kept in a column and never used as a path.
@@ -312,6 +313,23 @@ class BidLine(models.Model):
     one_time_charge = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     usage_rate = models.DecimalField(max_digits=14, decimal_places=6, null=True, blank=True)
     usage_unit = models.CharField(max_length=20, blank=True)
+    # Usage terms, as billing.RateLine and RateTier keep them; only with a usage rate.
+    minimum_commitment = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True, help_text="Minimum usage charge a month."
+    )
+    increment = models.DecimalField(
+        max_digits=12,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="Each usage record is rounded up to a multiple of this, in the usage unit.",
+    )
+    tiers = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_tiers_json],
+        help_text='Graduated volume tiers: [{"threshold": "1000", "rate": "0.015"}], thresholds increasing.',
+    )
     term_months = models.PositiveSmallIntegerField()
     install_days = models.PositiveSmallIntegerField()
     compliance = models.JSONField(default=dict, blank=True, help_text="Feature name -> complies (bool).")
@@ -328,10 +346,26 @@ class BidLine(models.Model):
                 condition=Q(usage_rate__isnull=True) | Q(usage_rate__gte=0), name="bidline_usage_rate_not_negative"
             ),
             models.CheckConstraint(condition=Q(term_months__gte=1), name="bidline_term_positive"),
+            models.CheckConstraint(
+                condition=Q(minimum_commitment__isnull=True) | Q(minimum_commitment__gte=0),
+                name="bidline_commitment_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(increment__isnull=True) | Q(increment__gt=0), name="bidline_increment_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(usage_rate__isnull=False)
+                | Q(minimum_commitment__isnull=True, increment__isnull=True, tiers=[]),
+                name="bidline_usage_terms_need_rate",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.bid} line {self.rfq_line_id}"
+
+    @property
+    def usage_tiers(self) -> list[Tier]:
+        return tiers_from_json(self.tiers)
 
 
 class BidRevision(models.Model):
@@ -443,11 +477,46 @@ class AwardLine(models.Model):
     one_time_charge = models.DecimalField(max_digits=14, decimal_places=2)
     usage_rate = models.DecimalField(max_digits=14, decimal_places=6, null=True, blank=True)
     usage_unit = models.CharField(max_length=20, blank=True)
+    # Usage terms, as billing.RateLine and RateTier keep them; only with a usage rate.
+    minimum_commitment = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True, help_text="Minimum usage charge a month."
+    )
+    increment = models.DecimalField(
+        max_digits=12,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="Each usage record is rounded up to a multiple of this, in the usage unit.",
+    )
+    tiers = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_tiers_json],
+        help_text='Graduated volume tiers: [{"threshold": "1000", "rate": "0.015"}], thresholds increasing.',
+    )
     term_months = models.PositiveSmallIntegerField()
     install_days = models.PositiveSmallIntegerField()
 
     class Meta:
         ordering = ["award_id", "rfq_line_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(minimum_commitment__isnull=True) | Q(minimum_commitment__gte=0),
+                name="awardline_commitment_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(increment__isnull=True) | Q(increment__gt=0), name="awardline_increment_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(usage_rate__isnull=False)
+                | Q(minimum_commitment__isnull=True, increment__isnull=True, tiers=[]),
+                name="awardline_usage_terms_need_rate",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.award} {self.service_type.name}"
+
+    @property
+    def usage_tiers(self) -> list[Tier]:
+        return tiers_from_json(self.tiers)

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -38,6 +39,7 @@ from rfq.models import (
     Selection,
     SelectionLine,
 )
+from rfq.usage_terms import tiers_check, tiers_to_json
 
 S = Rfq.Status
 EDITABLE = (S.DRAFT,)
@@ -708,6 +710,12 @@ def bid_canonical(bid: Bid, number: int) -> dict[str, Any]:
                 "one_time": money(line.one_time_charge),
                 "usage_rate": money(line.usage_rate, "0.000001"),
                 "usage_unit": line.usage_unit,
+                "increment": money(line.increment, "0.0001"),
+                "tiers": [
+                    {"threshold": money(threshold, "0.000001"), "rate": money(rate, "0.000001")}
+                    for threshold, rate in line.usage_tiers
+                ],
+                "minimum_commitment": money(line.minimum_commitment),
                 "term_months": line.term_months,
                 "install_days": line.install_days,
                 "compliance": {k: bool(v) for k, v in sorted(line.compliance.items())},
@@ -724,9 +732,28 @@ def digest_of(content: dict[str, Any]) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
+def _usage_terms(data: dict[str, Any]) -> dict[str, Any]:
+    """A line's billing increment, volume tiers and minimum commitment as BidLine keeps them; each needs a rate."""
+    increment, commitment = data.get("increment"), data.get("minimum_commitment")
+    try:
+        tiers = tiers_check(list(data.get("tiers") or []))
+    except ValidationError as exc:
+        raise DomainError(" ".join(exc.messages)) from None
+    if data.get("usage_rate") is None and (tiers or increment is not None or commitment is not None):
+        raise DomainError("Volume tiers, a billing increment and a minimum commitment need a usage rate on the line.")
+    if increment is not None and increment <= 0:
+        raise DomainError("A billing increment is above 0; leave it out to bill usage as measured.")
+    if commitment is not None and commitment < 0:
+        raise DomainError("A minimum commitment cannot be negative.")
+    return {"increment": increment, "minimum_commitment": commitment, "tiers": tiers_to_json(tiers)}
+
+
 @transaction.atomic
 def bid_save_draft(*, actor: User, invitation: RfqInvitation, lines: list[dict[str, Any]], notes: str = "") -> Bid:
-    """Save the carrier's prices as a draft: [{rfq_line, monthly_charge, one_time_charge, ...}]."""
+    """Save the carrier's prices as a draft: [{rfq_line, monthly_charge, one_time_charge, ...}].
+
+    Usage terms are optional: increment, tiers [(threshold, rate), ...] and minimum_commitment.
+    """
     inv = RfqInvitation.objects.select_for_update(of=("self",)).select_related("rfq").get(pk=invitation.pk)
     _require_carrier_staff(actor, inv.carrier_id)
     _require_before_deadline(inv.rfq)
@@ -747,6 +774,7 @@ def bid_save_draft(*, actor: User, invitation: RfqInvitation, lines: list[dict[s
                 one_time_charge=data.get("one_time_charge") or Decimal(0),
                 usage_rate=data.get("usage_rate"),
                 usage_unit=data.get("usage_unit", ""),
+                **_usage_terms(data),
                 term_months=data["term_months"],
                 install_days=data["install_days"],
                 compliance=data.get("compliance") or {},
@@ -1142,6 +1170,9 @@ def award_accept_terms(
                     one_time_charge=sl.bid_line.one_time_charge,
                     usage_rate=sl.bid_line.usage_rate,
                     usage_unit=sl.bid_line.usage_unit,
+                    increment=sl.bid_line.increment,
+                    tiers=sl.bid_line.tiers,
+                    minimum_commitment=sl.bid_line.minimum_commitment,
                     term_months=sl.bid_line.term_months,
                     install_days=sl.bid_line.install_days,
                 )

@@ -32,6 +32,7 @@ from marketplace.services import DomainError
 from rfq import forms_buyer as forms
 from rfq import selectors, services
 from rfq.models import Bid, Rfq, RfqSite, Selection
+from rfq.usage_terms import terms_phrases
 
 PAGE_SIZE = 25
 S = Rfq.Status
@@ -749,7 +750,13 @@ def compare_csv(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     header = ["Site", "Service", "Quantity", "Prior monthly spend"]
     for col in data["columns"]:
         name = f"{col['label']} {col['bid'].carrier.display_name}"
-        header += [f"{name} monthly", f"{name} one-time", f"{name} whole term", f"{name} install days"]
+        header += [
+            f"{name} monthly",
+            f"{name} one-time",
+            f"{name} whole term",
+            f"{name} install days",
+            f"{name} usage",
+        ]
     writer.writerow([csv_cell(h) for h in header])
     for item in data["rows"]:
         row = item["row"]
@@ -757,20 +764,26 @@ def compare_csv(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         for c in item["cells"]:
             bl = c["cell"].bid_line
             out += (
-                [bl.monthly_charge, bl.one_time_charge, c["cell"].whole_term, bl.install_days]
+                [
+                    bl.monthly_charge,
+                    bl.one_time_charge,
+                    c["cell"].whole_term,
+                    bl.install_days,
+                    "; ".join(terms_phrases(bl)),
+                ]
                 if bl
-                else ["not priced", "", "", ""]
+                else ["not priced", "", "", "", ""]
             )
         writer.writerow([csv_cell(v) for v in out])
     totals = ["Total", "", "", data["prior_monthly"]]
     for col in data["columns"]:
         t = col["total"]
         whole = t["whole_term"] if t["comparable"] else f"not comparable ({t['missing']} unpriced)"
-        totals += [t["monthly"], t["one_time"], whole, t["max_install"]]
+        totals += [t["monthly"], t["one_time"], whole, t["max_install"], ""]
     writer.writerow([csv_cell(v) for v in totals])
     savings = ["Saving against prior spend", "", "", ""]
     for col in data["columns"]:
-        savings += ["", "", col["total"]["saving"], ""]
+        savings += ["", "", col["total"]["saving"], "", ""]
     writer.writerow([csv_cell(v) for v in savings])
     return response
 

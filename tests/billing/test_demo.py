@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from billing import demo
-from billing.models import BillRun, Contract, Invoice, Payment, Settlement, UsageRecord
+from billing.models import BillRun, Contract, Invoice, Payment, RateLine, Settlement, UsageRecord
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +35,13 @@ def test_demo_bills_a_month_pays_it_and_settles_northwind(django_capture_on_comm
     resold = Invoice.objects.filter(period=run.period, end_customer__isnull=False)
     assert sorted(resold.values_list("end_customer__reference", flat=True)) == ["HVP-001", "HVP-002"]
     assert all(i.pdf for i in resold)
+    # Northwind's SIP bid carried its usage terms to the reseller's contracts.
+    sip = RateLine.objects.filter(usage_unit="minute", contract__end_customer__isnull=False)
+    assert sip.exists() and all(
+        (line.increment, line.minimum_commitment) == (1, Decimal("30.00"))
+        and [(t.threshold, t.rate) for t in line.tiers.all()] == [(Decimal("10000"), Decimal("0.009"))]
+        for line in sip
+    )
     settlement = Settlement.objects.get(carrier__name="Northwind Telecom")
     assert settlement.status == Settlement.Status.PAID and settlement.statement_pdf
     with django_capture_on_commit_callbacks(execute=True):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from playwright.sync_api import expect
 
@@ -97,7 +99,13 @@ def test_group_request_members_confirm_compare_and_each_accept(live_server, page
     services.rfq_publish(actor=cast.buyer_owner, rfq=rfq)
     rfq.refresh_from_db()
     assert rfq.status == Rfq.Status.OPEN and rfq.invitations.count() == 2
-    builders.bid(rfq, cast.seller_sales, monthly="120.00")
+    usage = {
+        "usage_rate": Decimal("0.02"),
+        "usage_unit": "GB",
+        "tiers": [(Decimal("1000"), Decimal("0.015"))],
+        "minimum_commitment": Decimal("50.00"),
+    }
+    builders.bid(rfq, cast.seller_sales, monthly="120.00", terms={"internet-dedicated": usage})
     builders.bid(rfq, cast.other_seller, monthly="135.00")
     sign_in(page, base, cast.seller_sales.email, PASSWORD)
     page.goto(f"{base}/rfq/seller/{rfq.pk}/")
@@ -110,6 +118,9 @@ def test_group_request_members_confirm_compare_and_each_accept(live_server, page
     # The lead compares and chooses one carrier for the whole request, then accepts for its own site.
     sign_in(page, base, cast.buyer_owner.email, PASSWORD)
     page.goto(f"{base}/rfq/{rfq.pk}/compare/")
+    # The first carrier's usage terms sit beside its prices.
+    expect(page.get_by_text("above 1000 GB: 0.015").first).to_be_visible()
+    expect(page.get_by_text("minimum 50.00 a month").first).to_be_visible()
     shot("rfq-group-03-lead-compares")
     page.goto(f"{base}/rfq/{rfq.pk}/award/")
     page.get_by_role("button", name="for all lines").first.click()

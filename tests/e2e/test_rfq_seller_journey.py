@@ -10,7 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from rfq import services
-from rfq.models import Bid, Question, Rfq
+from rfq.models import Bid, BidLine, Question, Rfq
 from tests.conftest import make_cast
 from tests.e2e.conftest import sign_in
 from tests.factories import PASSWORD
@@ -59,19 +59,32 @@ def test_two_carriers_bid_anonymously_and_check_their_digests(live_server, page,
     expect(page.get_by_text("Yes, on the ground floor.")).to_be_visible()
     shot("rfq-seller-02-request")
 
-    # It prices both lines; a negative price is refused next to its row first.
+    # It prices both lines, the first with metered data, a volume tier and a minimum a month; a negative price and
+    # a tier without its rate are refused next to their fields first.
     page.get_by_role("button", name="Prepare a bid").click()
     _fill_bid(page, rfq, "300.00")
     first = rfq.lines.order_by("pk").first()
-    page.locator(f"#id_line-{first.pk}-monthly_charge").fill("-10")
+    prefix = f"#id_line-{first.pk}-"
+    page.locator(prefix + "monthly_charge").fill("-10")
+    page.locator(prefix + "usage_rate").fill("0.02")
+    page.locator(prefix + "usage_unit").fill("GB")
+    page.locator(prefix + "tiers").fill("1000")
+    page.locator(prefix + "minimum_commitment").fill("50.00")
     page.get_by_role("button", name="Submit bid").click()
     expect(page.get_by_text("Ensure this value is greater than or equal to 0.")).to_be_visible()
+    expect(page.get_by_text("“1000” is not a tier: write each as threshold:rate")).to_be_visible()
+    page.locator(prefix + "tiers").scroll_into_view_if_needed()
     shot("rfq-seller-03-bid-errors")
-    page.locator(f"#id_line-{first.pk}-monthly_charge").fill("300.00")
+    page.locator(prefix + "monthly_charge").fill("300.00")
+    page.locator(prefix + "tiers").fill("1000:0.015")
     page.get_by_role("button", name="Submit bid").click()
     expect(page.get_by_role("heading", name=re.compile("Bid receipt"))).to_be_visible()
     digest_one = Bid.objects.get(rfq=rfq, carrier=cast.carrier_org).digest
     expect(page.locator("#digest")).to_have_text(digest_one)
+    expect(page.get_by_text("above 1000 GB: 0.015").first).to_be_visible()
+    expect(page.get_by_text("minimum 50.00 a month").first).to_be_visible()
+    line = BidLine.objects.get(bid__carrier=cast.carrier_org, rfq_line=first)
+    assert line.tiers == [{"threshold": "1000", "rate": "0.015"}] and str(line.minimum_commitment) == "50.00"
     shot("rfq-seller-04-receipt")
     page.context.clear_cookies()
 

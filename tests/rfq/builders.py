@@ -8,7 +8,7 @@ owner the same way, so any test can search a page, an e-mail or a PDF for the bu
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -233,10 +233,11 @@ def scheduled(
     site_precision: str | None = None,
     hours: int = 72,
     term: int = 24,
+    desired_start: date | None = None,
     **draft_fields: Any,
 ) -> Rfq:
     """A draft ready to publish: listed to the carriers (open to every matching carrier if none are given), bids
-    due in `hours`, the decision two weeks later."""
+    due in `hours`, the decision two weeks later, service from `desired_start` (the award's day if None)."""
     rfq = draft(owner, **draft_fields)
     if visibility is None:
         visibility = Rfq.Visibility.LISTED_ACCESS if carriers else Rfq.Visibility.OPEN
@@ -249,7 +250,7 @@ def scheduled(
         rfq=rfq,
         bid_deadline=now + timedelta(hours=hours),
         decision_deadline=now + timedelta(hours=hours + 24 * 14),
-        desired_start=None,
+        desired_start=desired_start,
         term_months=term,
     )
     rfq.refresh_from_db()
@@ -275,9 +276,11 @@ def bid(
     monthly: str = "300.00",
     one_time: str = "500.00",
     unpriced: Iterable[RfqLine] = (),
+    terms: dict[str, dict[str, Any]] | None = None,
 ) -> Bid:
     """The submitted bid of the seller's carrier: every line but the unpriced ones, for the request's term, meeting
-    every feature asked for. A second call revises it."""
+    every feature asked for. `terms` replaces or adds fields per service code, e.g. a usage rate with its tiers,
+    increment and minimum commitment. A second call revises it."""
     carrier = seller.membership.organization  # type: ignore[attr-defined]
     term = Rfq.objects.values_list("term_months", flat=True).get(pk=rfq.pk)  # the caller's copy may predate it
     skipped = {line.pk for line in unpriced}
@@ -289,8 +292,9 @@ def bid(
             "term_months": term,
             "install_days": 30,
             "compliance": dict.fromkeys(line.features, True),
+            **(terms or {}).get(line.service_type.code, {}),
         }
-        for line in rfq.lines.order_by("pk")
+        for line in rfq.lines.select_related("service_type").order_by("pk")
         if line.pk not in skipped
     ]
     saved = services.bid_save_draft(actor=seller, invitation=invitation(rfq, carrier), lines=lines)
@@ -310,6 +314,9 @@ def bid_post(rfq: Rfq, *, monthly: str = "300.00", action: str = "submit", **ove
                 p + "one_time_charge": "950.00",
                 p + "usage_rate": "",
                 p + "usage_unit": "",
+                p + "increment": "",
+                p + "tiers": "",
+                p + "minimum_commitment": "",
                 p + "term_months": "24",
                 p + "install_days": "30",
                 p + "notes": "",

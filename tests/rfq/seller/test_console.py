@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
@@ -13,14 +15,21 @@ from tests.rfq import builders
 pytestmark = pytest.mark.django_db
 LIST = reverse("rfq:console_list")
 
-# A price no other figure on the pages can produce.
+# A price no other figure on the pages can produce, and usage terms as unlikely.
 PRICE = "313.17"
+TIER_RATE, COMMITMENT = "0.031731", "71.31"
+USAGE = {
+    "usage_rate": Decimal("0.02"),
+    "usage_unit": "GB",
+    "tiers": [(Decimal("7331"), Decimal(TIER_RATE))],
+    "minimum_commitment": Decimal(COMMITMENT),
+}
 
 
 @pytest.fixture
 def rfq(cast):  # type: ignore[no-untyped-def]
     rfq = builders.published(cast.buyer_owner, [cast.carrier_org, cast.other_carrier_org])
-    builders.bid(rfq, cast.seller_sales, monthly=PRICE)
+    builders.bid(rfq, cast.seller_sales, monthly=PRICE, terms={"internet-dedicated": USAGE})
     return rfq
 
 
@@ -61,7 +70,7 @@ def test_detail_before_the_deadline_shows_metadata_but_no_prices(cast, rfq) -> N
     assert "Bids are sealed until" in html
     assert cast.carrier_org.name in html and cast.other_carrier_org.name in html
     assert "Submitted" in html
-    assert PRICE not in html
+    assert PRICE not in html and TIER_RATE not in html and COMMITMENT not in html
     assert "not yet" in html  # the other carrier has not viewed it
     for action in ("rfq.publish", "rfq.distribute", "rfq.invitation_viewed", "bid.save_draft", "bid.submit"):
         assert action in html, action
@@ -71,6 +80,7 @@ def test_detail_after_the_deadline_shows_the_comparison(cast, rfq) -> None:  # t
     builders.past_deadline(rfq)
     html = client_for(cast.moderator).get(reverse("rfq:console_detail", args=[rfq.pk])).content.decode()
     assert PRICE in html
+    assert f"above 7331 GB: {TIER_RATE}" in html and f"minimum {COMMITMENT} a month" in html
     assert "Published digests" in html
     assert Bid.objects.get(rfq=rfq).digest in html
 
@@ -114,11 +124,13 @@ def test_admin_hides_bid_prices_until_the_bids_open(cast, rfq) -> None:  # type:
     for url in urls:
         response = admin.get(url)
         assert response.status_code == 200, url
-        assert PRICE not in response.content.decode(), url
+        html = response.content.decode()
+        assert PRICE not in html and TIER_RATE not in html and COMMITMENT not in html, url
     assert revision.digest in admin.get(urls[2]).content.decode()
     builders.past_deadline(rfq)
     for url in urls[:3]:
-        assert PRICE in admin.get(url).content.decode(), url
+        html = admin.get(url).content.decode()
+        assert PRICE in html and TIER_RATE in html and COMMITMENT in html, url
     # Read-mostly: nothing can be changed or added from the admin.
     assert admin.post(reverse("admin:rfq_bidline_change", args=[line.pk]), {"monthly_charge": "1"}).status_code == 403
     assert admin.get(reverse("admin:rfq_rfq_add")).status_code == 403
