@@ -964,7 +964,8 @@ def _note_adjust_settlements(note: Note, invoice: Invoice) -> list[SettlementAdj
     sign = -1 if note.kind == Note.Kind.CREDIT else 1
     made = []
     for carrier_id, share, commission in note_shares(invoice, note.amount):
-        settlement = (
+        # Locked without LIMIT: PostgreSQL re-checks a row paid out meanwhile and would then return none at all.
+        due = list(
             Settlement.objects.select_for_update()
             .filter(
                 carrier_id=carrier_id,
@@ -973,8 +974,8 @@ def _note_adjust_settlements(note: Note, invoice: Invoice) -> list[SettlementAdj
                 period__gte=invoice.period,
             )
             .order_by("period")
-            .first()
         )
+        settlement = due[0] if due else None
         adjustment = SettlementAdjustment.objects.create(
             note=note,
             carrier_id=carrier_id,
