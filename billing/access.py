@@ -370,26 +370,83 @@ def payments_list() -> QuerySet[Payment]:
     )
 
 
-def ledger_page() -> dict[str, Any]:
-    """The ledger, one book per currency, with the figures that show each reconciles.
+def payment_get_for_staff(*, user: User, pk: int) -> tuple[BillingActor, Payment]:
+    """Return a payment to billing staff, with its buyer; everyone else gets Http404."""
+    actor = staff_get(user=user)
+    payment = payments_list().filter(pk=pk).first()
+    if payment is None:
+        raise Http404("No such payment.")
+    return actor, payment
 
-    Billed (issued lines) = carriers' share (settlements, paid out or still owed) + commission.
-    Received from buyers = billed + debit notes - credit notes - what buyers still owe.
-    Cash held = received - paid out to carriers.
+
+def payment_get_for_allocation(*, user: User, pk: int) -> Payment:
+    """Return a payment a moderator may allocate; billing agents get PermissionDenied, others Http404."""
+    actor, payment = payment_get_for_staff(user=user, pk=pk)
+    if not actor.is_moderator:
+        raise PermissionDenied("Only the marketplace's moderators allocate payments.")
+    return payment
+
+
+def payment_page(payment: Payment) -> dict[str, Any]:
+    """A payment's allocations, and the buyer's open invoices in its currency with what each has due."""
+    allocations = list(payment.allocations.select_related("invoice").order_by("invoice__due_date", "id"))
+    open_invoices = list(
+        Invoice.objects.filter(buyer_id=payment.buyer_id, currency=payment.currency, status=Invoice.Status.FINAL)
+        .prefetch_related("notes")
+        .order_by("due_date", "number")
+    )
+    for invoice in open_invoices:
+        invoice.due = amount_due(invoice, list(invoice.notes.all()))  # type: ignore[attr-defined]
+    return {"payment": payment, "allocations": allocations, "open_invoices": open_invoices}
+
+
+def ledger_page() -> dict[str, Any]:
+    """The ledger, one book per currency, and the checks that show whether each reconciles, with the difference.
+
+    Buyers: received (allocations) + still owed (invoices: total + debit notes - credit notes - paid)
+    = billed (issued lines) + debit notes - credit notes.
+    Carriers: paid out + owed (due settlements, and note shares no settlement has taken yet) + commission (on lines
+    and on note shares) = billed + debit notes - credit notes.
+    Notes: the carriers' shares of notes = debit notes - credit notes.
+    Payments: recorded = allocated to invoices + unallocated.
     """
     books = []
     for currency, figures in ledger().items():
         book: dict[str, Any] = {k: round_money(Decimal(v)) for k, v in figures.items()}  # SQLite sums as floats
         book["currency"] = currency
-        book["outstanding"] = book["billed"] + book["debit_notes"] - book["credit_notes"] - book["received"]
+        notes_net = book["debit_notes"] - book["credit_notes"]
+        book["corrected"] = book["billed"] + notes_net
+        book["outstanding"] = book["invoiced"] + notes_net - book["paid_on_invoices"]
         book["held"] = book["received"] - book["paid_out"]
-        book["unallocated"] = book["payments"] - book["received"]
+        book["owed_to_carriers"] += book["waiting_shares"] - book["waiting_commission"]
+        book["commission"] = book["settled_commission"] + book["settled_adjustment_commission"]
+        book["commission"] += book["waiting_commission"]
         book["carriers_share"] = book["paid_out"] + book["owed_to_carriers"]
-        book["reconciles"] = (
-            book["billed"] == book["carriers_share"] + book["commission_billed"] == book["settled_gross"]
-        )
+        book["checks"] = [
+            _check(
+                "Received + still owed by buyers = billed + debit notes − credit notes",
+                book["received"] + book["outstanding"],
+                book["corrected"],
+            ),
+            _check(
+                "Paid out + owed to carriers + commission = billed + debit notes − credit notes",
+                book["carriers_share"] + book["commission"],
+                book["corrected"],
+            ),
+            _check("Carriers' shares of notes = debit notes − credit notes", book["note_shares"], notes_net),
+            _check(
+                "Payments recorded = allocated to invoices + unallocated",
+                book["payments"],
+                book["received"] + book["unallocated"],
+            ),
+        ]
+        book["reconciles"] = all(c["ok"] for c in book["checks"])
         books.append(book)
     return {"books": books, "reconciles": all(b["reconciles"] for b in books)}
+
+
+def _check(label: str, left: Decimal, right: Decimal) -> dict[str, Any]:
+    return {"label": label, "left": left, "right": right, "difference": left - right, "ok": left == right}
 
 
 # --- resellers ---------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from billing.models import (
     RateLine,
     RateTier,
     Settlement,
+    SettlementAdjustment,
     UsageImport,
 )
 
@@ -143,12 +144,28 @@ class NoteAdmin(ReadOnlyAdmin):
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
-    list_display = ["reference", "buyer", "amount", "currency", "received_on"]
+    list_display = ["reference", "buyer", "amount", "unallocated", "currency", "received_on"]
     search_fields = ["reference", "buyer__name"]
 
 
 @admin.register(Settlement)
 class SettlementAdmin(ReadOnlyAdmin):
-    list_display = ["carrier", "period", "gross", "commission", "net", "currency", "status", "paid_reference"]
+    list_display = [
+        "carrier",
+        "period",
+        "gross",
+        "commission",
+        "adjustments",
+        "adjustment_commission",
+        "net",
+        "currency",
+        "status",
+        "paid_reference",
+    ]
     list_filter = ["status", "period"]
     exclude = ["statement_pdf"]
+
+
+@admin.register(SettlementAdjustment)
+class SettlementAdjustmentAdmin(ReadOnlyAdmin):
+    list_display = ["note", "carrier", "amount", "commission", "currency", "settlement", "created_at"]

@@ -10,7 +10,7 @@ from typing import Any
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 
-from billing.models import Invoice, Note, UsageImport
+from billing.models import Invoice, Note, Payment, UsageImport
 from marketplace.models import Organization
 from marketplace.services import DomainError
 
@@ -104,11 +104,20 @@ class NoteForm(forms.Form):
         self.invoice = invoice
 
     def clean(self) -> dict[str, Any]:
+        from billing.services import invoice_creditable
+
         data = super().clean() or {}
         if self.invoice is not None and data.get("kind") == Note.Kind.CREDIT and data.get("amount"):
-            if data["amount"] > self.invoice.total:
-                self.add_error("amount", "A credit note cannot exceed the invoice total.")
+            creditable = invoice_creditable(self.invoice)
+            if data["amount"] > creditable:
+                self.add_error("amount", f"A credit note cannot exceed what is left to credit ({creditable}).")
         return data
+
+
+def invoice_amount_due(invoice: Invoice) -> Decimal:
+    from billing.services import invoice_amount_due as due
+
+    return due(invoice)
 
 
 def _currency(value: str) -> str:
@@ -159,6 +168,52 @@ class PaymentForm(forms.Form):
             self.add_error("invoice", "This invoice belongs to another buyer.")
         elif invoice is not None and data.get("currency") and invoice.currency != data["currency"]:
             self.add_error("currency", f"Invoice {invoice.number} is in {invoice.currency}.")
+        return data
+
+
+class AllocationForm(forms.Form):
+    """Allocate a payment's unallocated remainder: to one open invoice of its buyer and currency, or oldest first."""
+
+    invoice = forms.ModelChoiceField(
+        queryset=Invoice.objects.none(),
+        required=False,
+        empty_label="Oldest due first",
+        help_text="An open invoice of the same buyer and currency; leave empty for the oldest due first.",
+    )
+    amount = forms.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        required=False,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text="Leave empty to allocate as much as is due, up to what is unallocated.",
+    )
+
+    def __init__(self, *args: Any, payment: Payment, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.payment = payment
+        self.fields["invoice"].queryset = (  # type: ignore[attr-defined]
+            Invoice.objects.filter(buyer_id=payment.buyer_id, currency=payment.currency, status=Invoice.Status.FINAL)
+            .prefetch_related("notes")
+            .order_by("due_date", "number")
+        )
+        self.fields["invoice"].label_from_instance = lambda i: (  # type: ignore[attr-defined]
+            f"{i.number} · {i.period:%B %Y} · due {invoice_amount_due(i)} {i.currency}"
+        )
+
+    def clean_amount(self) -> Decimal | None:
+        amount = self.cleaned_data.get("amount")
+        if amount is not None and amount > self.payment.unallocated:
+            raise forms.ValidationError(
+                f"Only {self.payment.unallocated} {self.payment.currency} of this payment is unallocated."
+            )
+        return amount
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        invoice, amount = data.get("invoice"), data.get("amount")
+        due = invoice_amount_due(invoice) if invoice is not None else None
+        if invoice is not None and due is not None and amount is not None and amount > due:
+            self.add_error("amount", f"Only {due} {invoice.currency} is due on {invoice.number}.")
         return data
 
 

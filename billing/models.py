@@ -410,13 +410,26 @@ class Payment(models.Model):
     reference = models.CharField(max_length=80)
     method = models.CharField(max_length=20, default="bank transfer")
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    # The amount minus its allocations, kept by the services under the payment's row lock: the database itself then
+    # refuses an allocation beyond the payment, and finding a buyer's credit at finalisation is one indexed read.
+    unallocated = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-received_on", "-id"]
+        indexes = [
+            models.Index(
+                fields=["buyer", "currency", "received_on"],
+                condition=Q(unallocated__gt=0),
+                name="payment_with_credit",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
             models.UniqueConstraint(fields=["buyer", "reference"], name="payment_reference_once_per_buyer"),
+            models.CheckConstraint(
+                condition=Q(unallocated__gte=0, unallocated__lte=F("amount")), name="payment_unallocated_within_amount"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -445,9 +458,17 @@ class Settlement(models.Model):
     carrier = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="settlements")
     period = models.DateField()
     currency = models.CharField(max_length=3)
-    gross = models.DecimalField(max_digits=14, decimal_places=2)
-    commission = models.DecimalField(max_digits=14, decimal_places=2)
-    net = models.DecimalField(max_digits=14, decimal_places=2)
+    gross = models.DecimalField(max_digits=14, decimal_places=2, help_text="The period's issued lines.")
+    commission = models.DecimalField(max_digits=14, decimal_places=2, help_text="Commission on those lines.")
+    adjustments = models.DecimalField(
+        max_digits=14, decimal_places=2, default=0, help_text="The carrier's share of notes: debit +, credit −."
+    )
+    adjustment_commission = models.DecimalField(
+        max_digits=14, decimal_places=2, default=0, help_text="Commission on those shares, same sign."
+    )
+    net = models.DecimalField(
+        max_digits=14, decimal_places=2, help_text="gross − commission + adjustments − adjustment commission."
+    )
     status = models.CharField(max_length=6, choices=Status.choices, default=Status.DUE)
     statement_pdf = models.FileField(upload_to=pdf_path, max_length=255, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
@@ -458,12 +479,51 @@ class Settlement(models.Model):
         ordering = ["-period", "carrier__name"]
         constraints = [
             models.UniqueConstraint(fields=["carrier", "period", "currency"], name="settlement_once_per_period"),
-            # net = gross - commission exactly is computed in Decimal by the service; SQLite compares floats.
-            models.CheckConstraint(condition=Q(net__lte=F("gross")), name="settlement_net_within_gross"),
+            # net = gross - commission + adjustments - adjustment_commission exactly is computed in Decimal by the
+            # services and checked by the ledger (SQLite compares floats); a credit note can take net below zero.
+            models.CheckConstraint(
+                condition=Q(commission__gte=0, commission__lte=F("gross")), name="settlement_commission_within_gross"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.carrier} {self.period:%Y-%m}: {self.net} {self.currency}"
+
+
+class SettlementAdjustment(models.Model):
+    """A carrier's share of a credit or debit note, and the commission on it; it lands on one settlement.
+
+    Amounts are signed (a credit note's share is negative). Until a due settlement takes it, `settlement` is empty
+    and the ledger counts it as owed to (or by) the carrier.
+    """
+
+    note = models.ForeignKey(Note, on_delete=models.PROTECT, related_name="adjustments")
+    carrier = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="settlement_adjustments")
+    currency = models.CharField(max_length=3)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    commission = models.DecimalField(max_digits=14, decimal_places=2)
+    settlement = models.ForeignKey(
+        Settlement, null=True, blank=True, on_delete=models.PROTECT, related_name="adjustment_rows"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["carrier", "currency"], condition=Q(settlement__isnull=True), name="adjustment_waiting"
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["note", "carrier"], name="adjustment_once_per_note_and_carrier"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.note} {self.carrier}: {self.amount} {self.currency}"
+
+    @property
+    def net(self):  # type: ignore[no-untyped-def]
+        return self.amount - self.commission
 
 
 class Meter(models.Model):

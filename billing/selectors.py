@@ -130,6 +130,14 @@ def invoice_context(invoice: Invoice) -> dict[str, Any]:
 
 
 def settlement_context(settlement: Settlement) -> dict[str, Any]:
+    """A settlement's lines, and the notes that adjusted it with the carrier's share of each."""
+    from billing.models import SettlementAdjustment
+
+    adjustments = (
+        SettlementAdjustment.objects.filter(settlement=settlement)
+        .select_related("note__invoice")
+        .order_by("note__created_at", "note_id")
+    )
     lines = (
         InvoiceLine.objects.filter(
             carrier=settlement.carrier, invoice__period=settlement.period, invoice__currency=settlement.currency
@@ -138,7 +146,14 @@ def settlement_context(settlement: Settlement) -> dict[str, Any]:
         .select_related("invoice", "contract")
         .order_by("invoice__number", "position")
     )
-    return {"settlement": settlement, "carrier": settlement.carrier, "lines": lines}
+    return {
+        "settlement": settlement,
+        "carrier": settlement.carrier,
+        "lines": lines,
+        "adjustments": list(adjustments),
+        "lines_net": settlement.gross - settlement.commission,
+        "notes_net": settlement.adjustments - settlement.adjustment_commission,
+    }
 
 
 def contracts_for_user(user: User) -> QuerySet[Contract]:
@@ -157,58 +172,87 @@ def contracts_for_user(user: User) -> QuerySet[Contract]:
     raise Http404("No such page.")
 
 
-def ledger() -> dict[str, dict[str, Decimal]]:
-    """Reconciliation per currency: buyers billed = carriers' share + commission; never adds currencies together.
+LEDGER_FIGURES = (
+    "billed",
+    "commission_billed",
+    "invoiced",
+    "paid_on_invoices",
+    "received",
+    "paid_out",
+    "owed_to_carriers",
+    "settled_gross",
+    "settled_commission",
+    "settled_adjustments",
+    "settled_adjustment_commission",
+    "credit_notes",
+    "debit_notes",
+    "note_shares",
+    "note_commission",
+    "waiting_shares",
+    "waiting_commission",
+    "payments",
+    "unallocated",
+)
 
-    Five grouped queries, whatever the number of currencies.
+
+def ledger() -> dict[str, dict[str, Decimal]]:
+    """Figures per currency, each read from its own table so that the ledger's checks can fail; never adds
+    currencies together. Seven grouped queries, whatever the number of currencies.
+
+    billed and commission_billed come from issued lines, invoiced and paid_on_invoices from the invoices, received
+    from allocations, the settlement figures from settlements, note_shares from the notes' carrier adjustments
+    (waiting_* those no settlement has taken yet), payments and unallocated from payments.
     """
-    from billing.models import Note, Payment, PaymentAllocation
+    from billing.models import Note, Payment, PaymentAllocation, SettlementAdjustment
 
     books: dict[str, dict[str, Decimal]] = {}
 
     def book(currency: str) -> dict[str, Decimal]:
-        return books.setdefault(
-            currency,
-            {
-                key: Decimal(0)
-                for key in (
-                    "billed",
-                    "commission_billed",
-                    "received",
-                    "paid_out",
-                    "owed_to_carriers",
-                    "settled_gross",
-                    "credit_notes",
-                    "debit_notes",
-                    "payments",
-                )
-            },
-        )
+        return books.setdefault(currency, dict.fromkeys(LEDGER_FIGURES, Decimal(0)))
 
-    zero = Decimal(0)
+    def put(currency: str, **figures: Any) -> None:
+        target = book(currency)
+        for key, value in figures.items():
+            target[key] = value or Decimal(0)
+
+    issued = ~Q(invoice__status=Invoice.Status.DRAFT)
     for line in (
-        InvoiceLine.objects.exclude(invoice__status=Invoice.Status.DRAFT)
+        InvoiceLine.objects.filter(issued)
         .values("invoice__currency")
         .annotate(gross=Sum("amount"), commission=Sum("commission"))
         .order_by()
     ):
-        figures = book(line["invoice__currency"])
-        figures["billed"], figures["commission_billed"] = line["gross"] or zero, line["commission"] or zero
+        put(line["invoice__currency"], billed=line["gross"], commission_billed=line["commission"])
+    for invoice in (
+        Invoice.objects.exclude(status=Invoice.Status.DRAFT)
+        .values("currency")
+        .annotate(total=Sum("total"), paid=Sum("amount_paid"))
+        .order_by()
+    ):
+        put(invoice["currency"], invoiced=invoice["total"], paid_on_invoices=invoice["paid"])
     for alloc in PaymentAllocation.objects.values("invoice__currency").annotate(total=Sum("amount")).order_by():
-        book(alloc["invoice__currency"])["received"] = alloc["total"] or zero
+        put(alloc["invoice__currency"], received=alloc["total"])
     for settled in (
         Settlement.objects.values("currency")
         .annotate(
             paid=Sum("net", filter=Q(status=Settlement.Status.PAID)),
             owed=Sum("net", filter=Q(status=Settlement.Status.DUE)),
             gross=Sum("gross"),
+            commission=Sum("commission"),
+            adjustments=Sum("adjustments"),
+            adjustment_commission=Sum("adjustment_commission"),
         )
         .order_by()
     ):
-        figures = book(settled["currency"])
-        figures["paid_out"] = settled["paid"] or zero
-        figures["owed_to_carriers"] = settled["owed"] or zero
-        figures["settled_gross"] = settled["gross"] or zero
+        put(
+            settled["currency"],
+            paid_out=settled["paid"],
+            owed_to_carriers=settled["owed"],
+            settled_gross=settled["gross"],
+            settled_commission=settled["commission"],
+            settled_adjustments=settled["adjustments"],
+            settled_adjustment_commission=settled["adjustment_commission"],
+        )
     for note in (
         Note.objects.values("invoice__currency")
         .annotate(
@@ -216,10 +260,27 @@ def ledger() -> dict[str, dict[str, Decimal]]:
         )
         .order_by()
     ):
-        figures = book(note["invoice__currency"])
-        figures["credit_notes"], figures["debit_notes"] = note["credit"] or zero, note["debit"] or zero
-    for pay in Payment.objects.values("currency").annotate(total=Sum("amount")).order_by():
-        book(pay["currency"])["payments"] = pay["total"] or zero
+        put(note["invoice__currency"], credit_notes=note["credit"], debit_notes=note["debit"])
+    waiting = Q(settlement__isnull=True)
+    for share in (
+        SettlementAdjustment.objects.values("currency")
+        .annotate(
+            all_shares=Sum("amount"),
+            all_commission=Sum("commission"),
+            waiting_shares=Sum("amount", filter=waiting),
+            waiting_commission=Sum("commission", filter=waiting),
+        )
+        .order_by()
+    ):
+        put(
+            share["currency"],
+            note_shares=share["all_shares"],
+            note_commission=share["all_commission"],
+            waiting_shares=share["waiting_shares"],
+            waiting_commission=share["waiting_commission"],
+        )
+    for pay in Payment.objects.values("currency").annotate(total=Sum("amount"), left=Sum("unallocated")).order_by():
+        put(pay["currency"], payments=pay["total"], unallocated=pay["left"])
     return dict(sorted(books.items()))
 
 

@@ -10,7 +10,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.cache import cache
@@ -33,10 +33,11 @@ from billing.models import (
     RateLine,
     RateTier,
     Settlement,
+    SettlementAdjustment,
     UsageImport,
     UsageRecord,
 )
-from billing.money import round_money
+from billing.money import CENT, round_money
 from marketplace.audit import audit_record
 from marketplace.models import Organization, User
 from marketplace.services import DomainError, notify
@@ -913,6 +914,8 @@ def bill_run_finalize(*, actor: User | None, period: date) -> BillRun:
             commission=row["commission"],
             net=row["gross"] - row["commission"],
         )
+    settlement_adjustments_attach(actor=actor, period=period)
+    payments_apply_credit(actor=actor, invoices=invoices)
     run.status = BillRun.Status.FINALIZED
     run.finalized_at = timezone.now()
     run.finalized_by = actor
@@ -962,18 +965,31 @@ def invoice_amount_due(invoice: Invoice) -> Decimal:
     return invoice.total - credits + debits - invoice.amount_paid
 
 
+def invoice_creditable(invoice: Invoice) -> Decimal:
+    """What credit notes may still take off an invoice: its total and debit notes, less earlier credit notes."""
+    credits = sum((n.amount for n in invoice.notes.all() if n.kind == Note.Kind.CREDIT), ZERO)
+    debits = sum((n.amount for n in invoice.notes.all() if n.kind == Note.Kind.DEBIT), ZERO)
+    return invoice.total + debits - credits
+
+
 @transaction.atomic
 def note_create(*, actor: User, invoice: Invoice, kind: str, amount: Decimal, reason: str) -> Note:
-    """Correct an issued invoice with a credit or debit note; the invoice itself never changes."""
+    """Correct an issued invoice with a credit or debit note; the invoice itself never changes.
+
+    The note reaches the carriers whose lines the invoice bills, as adjustments of their settlements.
+    """
     if not actor.is_moderator:
         raise DomainError("Only moderators issue credit and debit notes.")
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if invoice.status == Invoice.Status.DRAFT:
         raise DomainError("Drafts are corrected by running the period again, not with notes.")
-    if amount <= 0 or not reason.strip():
+    if kind not in Note.Kind.values or amount <= 0 or not reason.strip():
         raise DomainError("A note needs a positive amount and a reason.")
-    if kind == Note.Kind.CREDIT and amount > invoice.total:
-        raise DomainError("A credit note cannot exceed the invoice total.")
+    if invoice.total <= 0:
+        raise DomainError("Nothing was billed on this invoice, so no carrier's share can be corrected.")
+    creditable = invoice_creditable(invoice)
+    if kind == Note.Kind.CREDIT and round_money(amount) > creditable:
+        raise DomainError(f"A credit note cannot exceed what is left to credit on the invoice ({creditable}).")
     series = "CN" if kind == Note.Kind.CREDIT else "DN"
     note = Note.objects.create(
         invoice=invoice,
@@ -983,15 +999,137 @@ def note_create(*, actor: User, invoice: Invoice, kind: str, amount: Decimal, re
         number=_next_number(series, timezone.now().year),
         created_by=actor,
     )
+    adjustments = _note_adjust_settlements(note, invoice)
     _refresh_paid_state(invoice)
     audit_record(
         actor=actor,
         action=f"note.{kind}",
         obj=note,
         organization=invoice.buyer,
-        after={"invoice": invoice.number, "amount": note.amount},
+        after={
+            "invoice": invoice.number,
+            "amount": note.amount,
+            "adjustments": [
+                f"carrier {a.carrier_id}: {a.amount} less commission {a.commission}"
+                f" on {f'settlement {a.settlement_id}' if a.settlement_id else 'the next settlement'}"
+                for a in adjustments
+            ],
+        },
     )
     return note
+
+
+def note_shares(invoice: Invoice, amount: Decimal) -> list[tuple[int, Decimal, Decimal]]:
+    """Split a note's amount over the invoice's carriers pro rata to their lines: (carrier, share, commission).
+
+    Shares are exact to the cent and add up to the amount: each carrier gets its share rounded down, and the cents
+    left go one each to the largest remainders (ties to the lower carrier id). Commission on a share is at the
+    carrier's own rate on the invoice (its lines' commission over its lines' amount), rounded half up once.
+    """
+    rows = [
+        (row["carrier_id"], round_money(Decimal(row["gross"])), round_money(Decimal(row["commission"])))
+        for row in InvoiceLine.objects.filter(invoice=invoice)
+        .values("carrier_id")
+        .annotate(gross=Sum("amount"), commission=Sum("commission"))
+        .order_by("carrier_id")
+    ]
+    total = sum((gross for _, gross, _ in rows), ZERO)
+    if total <= 0:
+        return []
+    exact = [amount * gross / total for _, gross, _ in rows]
+    shares = [e.quantize(CENT, ROUND_DOWN) for e in exact]
+    cents_left = int((amount - sum(shares, ZERO)) / CENT)
+    by_remainder = sorted(range(len(rows)), key=lambda i: (-(exact[i] - shares[i]), rows[i][0]))
+    for i in by_remainder[:cents_left]:
+        shares[i] += CENT
+    return [
+        (carrier_id, share, round_money(share * commission / gross) if gross else ZERO)
+        for (carrier_id, gross, commission), share in zip(rows, shares, strict=True)
+        if share
+    ]
+
+
+def _note_adjust_settlements(note: Note, invoice: Invoice) -> list[SettlementAdjustment]:
+    """Give each carrier on the invoice its share of the note, on its settlement for the invoice's month while that
+    is due, else on its next due one; with none due yet, the share waits for the carrier's next settlement."""
+    sign = -1 if note.kind == Note.Kind.CREDIT else 1
+    made = []
+    for carrier_id, share, commission in note_shares(invoice, note.amount):
+        # Locked without LIMIT: PostgreSQL re-checks a row paid out meanwhile and would then return none at all.
+        due = list(
+            Settlement.objects.select_for_update()
+            .filter(
+                carrier_id=carrier_id,
+                currency=invoice.currency,
+                status=Settlement.Status.DUE,
+                period__gte=invoice.period,
+            )
+            .order_by("period")
+        )
+        settlement = due[0] if due else None
+        adjustment = SettlementAdjustment.objects.create(
+            note=note,
+            carrier_id=carrier_id,
+            currency=invoice.currency,
+            amount=sign * share,
+            commission=sign * commission,
+            settlement=settlement,
+        )
+        if settlement is not None:
+            _settlement_take(settlement, [adjustment])
+        made.append(adjustment)
+    return made
+
+
+def _settlement_take(settlement: Settlement, adjustments: list[SettlementAdjustment], *, render: bool = True) -> None:
+    """Add adjustments to a locked, due settlement; its statement is rendered (again) to show them."""
+    settlement.adjustments += sum((a.amount for a in adjustments), ZERO)
+    settlement.adjustment_commission += sum((a.commission for a in adjustments), ZERO)
+    lines_net = settlement.gross - settlement.commission
+    settlement.net = lines_net + settlement.adjustments - settlement.adjustment_commission
+    settlement.statement_pdf = ""  # type: ignore[assignment]
+    settlement.save(update_fields=["adjustments", "adjustment_commission", "net", "statement_pdf"])
+    if not render:
+        return
+    from billing.tasks import settlement_render_pdf_task
+
+    transaction.on_commit(lambda s=settlement.pk: settlement_render_pdf_task.delay(s))  # type: ignore[misc]
+
+
+def settlement_adjustments_attach(*, actor: User | None, period: date) -> int:
+    """Put waiting note adjustments on the period's new settlements of their carriers; idempotent.
+
+    Called inside the finalisation's transaction. Only adjustments of notes on earlier months' invoices join:
+    those wait because their own month's settlement was already paid out.
+    """
+    waiting = list(
+        SettlementAdjustment.objects.select_for_update(of=("self",))
+        .filter(settlement__isnull=True, note__invoice__period__lt=period)
+        .order_by("id")
+    )
+    if not waiting:
+        return 0
+    settlements = {
+        (s.carrier_id, s.currency): s
+        for s in Settlement.objects.select_for_update().filter(period=period, status=Settlement.Status.DUE)
+    }
+    taken: dict[Settlement, list[SettlementAdjustment]] = defaultdict(list)
+    for adjustment in waiting:
+        settlement = settlements.get((adjustment.carrier_id, adjustment.currency))
+        if settlement is not None:
+            adjustment.settlement = settlement
+            taken[settlement].append(adjustment)
+    for settlement, adjustments in taken.items():
+        SettlementAdjustment.objects.bulk_update(adjustments, ["settlement"])
+        _settlement_take(settlement, adjustments, render=False)  # finalisation renders the period's statements
+        audit_record(
+            actor=actor,
+            action="settlement.adjust",
+            obj=settlement,
+            organization=settlement.carrier,
+            after={"notes": [a.note_id for a in adjustments], "net": settlement.net},
+        )
+    return sum(len(a) for a in taken.values())
 
 
 # --- payments and settlements -------------------------------------------------------------------------
@@ -1003,6 +1141,41 @@ def _refresh_paid_state(invoice: Invoice) -> None:
     if invoice.status != status:
         invoice.status = status
         invoice.save(update_fields=["status"])
+
+
+def _allocate(payment: Payment, invoices: Any, left: Decimal) -> list[PaymentAllocation]:
+    """Allocate up to `left` of a locked payment to locked invoices in their order, each up to what it has due.
+
+    The one place money meets invoices: an invoice is paid exactly when nothing is due on it any more.
+    """
+    made = []
+    for inv in invoices:
+        if left <= 0:
+            break
+        due = invoice_amount_due(inv)
+        if due <= 0:
+            continue
+        part = min(due, left)
+        made.append(PaymentAllocation.objects.create(payment=payment, invoice=inv, amount=part))
+        inv.amount_paid += part
+        inv.save(update_fields=["amount_paid"])
+        _refresh_paid_state(inv)
+        left -= part
+    allocated = sum((a.amount for a in made), ZERO)
+    if allocated:
+        payment.unallocated -= allocated
+        payment.save(update_fields=["unallocated"])
+    return made
+
+
+def _open_invoices(*, buyer_id: int, currency: str) -> Any:
+    """A buyer's issued, unpaid invoices in one currency, locked, oldest due first, with their notes."""
+    return (
+        Invoice.objects.select_for_update(of=("self",))
+        .filter(buyer_id=buyer_id, currency=currency, status=Invoice.Status.FINAL)
+        .order_by("due_date", "number")
+        .prefetch_related("notes")
+    )
 
 
 @transaction.atomic
@@ -1026,39 +1199,24 @@ def payment_record(
     payment = Payment.objects.create(
         buyer=buyer,
         amount=round_money(amount),
+        unallocated=round_money(amount),
         currency=currency,
         received_on=received_on,
         reference=reference.strip(),
         recorded_by=actor,
     )
-    open_invoices = (
-        Invoice.objects.select_for_update()
-        .filter(buyer=buyer, currency=currency, status=Invoice.Status.FINAL)
-        .order_by("due_date", "number")
-    )
+    open_invoices = _open_invoices(buyer_id=buyer.pk, currency=currency)
     if invoice is not None:
         if invoice.buyer_id != buyer.pk or invoice.currency != currency:
             raise DomainError("That invoice belongs to another buyer or currency.")
         open_invoices = open_invoices.filter(pk=invoice.pk)
-    left = payment.amount
-    for inv in open_invoices.prefetch_related("notes"):
-        if left <= 0:
-            break
-        due = invoice_amount_due(inv)
-        if due <= 0:
-            continue
-        part = min(due, left)
-        PaymentAllocation.objects.create(payment=payment, invoice=inv, amount=part)
-        inv.amount_paid += part
-        inv.save(update_fields=["amount_paid"])
-        _refresh_paid_state(inv)
-        left -= part
+    _allocate(payment, open_invoices, payment.amount)
     audit_record(
         actor=actor,
         action="payment.record",
         obj=payment,
         organization=buyer,
-        after={"amount": payment.amount, "unallocated": left, "reference": payment.reference},
+        after={"amount": payment.amount, "unallocated": payment.unallocated, "reference": payment.reference},
     )
     notify(
         recipients=list(User.objects.filter(membership__organization=buyer, membership__role="owner")),
@@ -1069,6 +1227,95 @@ def payment_record(
         url="/billing/invoices/",
     )
     return payment
+
+
+@transaction.atomic
+def payment_allocate(
+    *, actor: User, payment: Payment, invoice: Invoice | None = None, amount: Decimal | None = None
+) -> list[PaymentAllocation]:
+    """Allocate a recorded payment's unallocated remainder: to the named invoice, or oldest due first.
+
+    Without an amount, as much as is due, up to the remainder. An amount larger than the remainder, or than what
+    the invoice (or, with none named, all the buyer's open invoices in the currency) has due, is refused.
+    """
+    if not actor.is_moderator:
+        raise DomainError("Only moderators allocate payments.")
+    # The payment's lock serialises allocations of it: two at once cannot both take the same remainder.
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    if payment.unallocated <= 0:
+        raise DomainError(f"Payment {payment.reference} is fully allocated.")
+    if amount is not None and (amount <= 0 or round_money(amount) != amount):
+        raise DomainError("Allocate a positive amount in whole cents.")
+    if amount is not None and amount > payment.unallocated:
+        raise DomainError(
+            f"Only {payment.unallocated} {payment.currency} of payment {payment.reference} is unallocated."
+        )
+    invoices = _open_invoices(buyer_id=payment.buyer_id, currency=payment.currency)
+    if invoice is not None:
+        if invoice.buyer_id != payment.buyer_id or invoice.currency != payment.currency:
+            raise DomainError("That invoice belongs to another buyer or currency.")
+        invoices = invoices.filter(pk=invoice.pk)
+    locked = list(invoices)
+    if invoice is not None and not locked:
+        raise DomainError(f"Invoice {invoice.number or invoice.pk} is not open: nothing is due on it.")
+    due = sum((max(invoice_amount_due(inv), ZERO) for inv in locked), ZERO)
+    if due <= 0:
+        raise DomainError(f"{payment.buyer} has nothing due in {payment.currency}.")
+    if amount is not None and amount > due:
+        where = f"invoice {invoice.number}" if invoice is not None else f"{payment.buyer}'s open invoices"
+        raise DomainError(f"Only {due} {payment.currency} is due on {where}.")
+    before = payment.unallocated
+    made = _allocate(payment, locked, min(amount if amount is not None else due, payment.unallocated))
+    audit_record(
+        actor=actor,
+        action="payment.allocate",
+        obj=payment,
+        organization=payment.buyer,
+        before={"unallocated": before},
+        after={
+            "unallocated": payment.unallocated,
+            "allocations": [f"{a.invoice.number}: {a.amount}" for a in made],
+        },
+    )
+    return made
+
+
+def payments_apply_credit(*, actor: User | None, invoices: list[Invoice]) -> list[PaymentAllocation]:
+    """Apply buyers' unallocated payments to newly issued invoices, oldest payment to oldest due; idempotent.
+
+    Called inside the finalisation's transaction: the invoices are issued with their credit applied, or not at all.
+    """
+    wanted = {(i.buyer_id, i.currency) for i in invoices if i.status == Invoice.Status.FINAL}
+    if not wanted:
+        return []
+    payments = list(
+        Payment.objects.select_for_update()
+        .filter(unallocated__gt=0, buyer_id__in={b for b, _ in wanted})
+        .order_by("received_on", "id")
+    )
+    ids = [i.pk for i in invoices]
+    made: list[PaymentAllocation] = []
+    for payment in payments:
+        if (payment.buyer_id, payment.currency) not in wanted:
+            continue
+        before = payment.unallocated
+        open_invoices = _open_invoices(buyer_id=payment.buyer_id, currency=payment.currency).filter(pk__in=ids)
+        allocated = _allocate(payment, open_invoices, payment.unallocated)
+        if allocated:
+            audit_record(
+                actor=actor,
+                action="payment.allocate",
+                obj=payment,
+                organization=payment.buyer,
+                before={"unallocated": before},
+                after={
+                    "unallocated": payment.unallocated,
+                    "allocations": [f"{a.invoice.number}: {a.amount}" for a in allocated],
+                    "automatic": True,
+                },
+            )
+            made.extend(allocated)
+    return made
 
 
 @transaction.atomic

@@ -17,6 +17,8 @@ urlpatterns = [
     path("payments/", views.payment_list, name="payment_list"),
     path("payments/record/", views.payment_create, name="payment_create"),
     path("payments/import/", views.payment_import, name="payment_import"),
+    path("payments/<int:pk>/", views.payment_detail, name="payment_detail"),
+    path("payments/<int:pk>/allocate/", views.payment_allocate, name="payment_allocate"),
     path("ledger/", views.ledger, name="ledger"),
     # Buyers, carriers and billing staff, each seeing their own.
     path("contracts/", views.contract_list, name="contract_list"),

@@ -505,6 +505,38 @@ def payment_create(request: AuthedHttpRequest) -> HttpResponse:
     return render(request, "billing/payment_list.html", _payments_context(request, actor, form=form), status=400)
 
 
+def payment_detail(request: AuthedHttpRequest, pk: int, form: Any = None) -> HttpResponse:
+    actor, payment = access.payment_get_for_staff(user=request.user, pk=pk)
+    page = access.payment_page(payment)
+    return render(
+        request,
+        "billing/payment_detail.html",
+        {
+            "actor": actor,
+            **page,
+            "can_allocate": actor.is_moderator and payment.unallocated > 0 and bool(page["open_invoices"]),
+            "form": form or forms.AllocationForm(payment=payment),
+        },
+        status=400 if form is not None else 200,
+    )
+
+
+@require_POST
+def payment_allocate(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    payment = access.payment_get_for_allocation(user=request.user, pk=pk)
+    form = forms.AllocationForm(request.POST, payment=payment)
+    if form.is_valid():
+        try:
+            made = services.payment_allocate(actor=request.user, payment=payment, **form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            allocated = ", ".join(f"{a.amount} to {a.invoice.number}" for a in made)
+            messages.success(request, f"Allocated {allocated} from payment {payment.reference}.")
+            return redirect("billing:payment_detail", pk=payment.pk)
+    return payment_detail(request, pk, form=form)
+
+
 @require_POST
 def payment_import(request: AuthedHttpRequest) -> HttpResponse:
     actor = access.moderator_writer_get(user=request.user)

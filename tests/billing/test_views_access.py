@@ -155,8 +155,11 @@ def test_ledger_reconciles_after_payment_note_and_payout(cast) -> None:  # type:
         and ledger["received"] == Decimal("1000.00")
     )
     assert ledger["outstanding"] == Decimal("200.00") and ledger["credit_notes"] == Decimal("33.87")
-    assert ledger["paid_out"] == Decimal("1172.17") and ledger["commission_billed"] == Decimal("61.70")
-    assert ledger["held"] == Decimal("-172.17") and ledger["reconciles"]
+    # The credit note reached the carrier before the payout: 33.87 less commission at the carrier's rate on the
+    # invoice (61.70 / 1233.87 of 33.87 = 1.69) came off its October settlement, 1172.17 - 32.18.
+    assert ledger["paid_out"] == Decimal("1139.99") and ledger["commission_billed"] == Decimal("61.70")
+    assert ledger["commission"] == Decimal("60.01") and ledger["owed_to_carriers"] == 0
+    assert ledger["held"] == Decimal("-139.99") and ledger["reconciles"]
     assert "The GBP ledger reconciles" in page.content.decode()
 
 

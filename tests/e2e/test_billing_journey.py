@@ -214,3 +214,54 @@ def test_reseller_exports_charges_and_sales_staff_see_contracts_only(live_server
     sales.get_by_role("link", name=built.number).click()
     expect(sales.get_by_role("heading", name=f"Contract {built.number}")).to_be_visible()
     _shot(sales, "13-carrier-contract")
+
+
+def test_moderator_allocates_what_a_payment_left_over(live_server, browser) -> None:  # type: ignore[no-untyped-def]
+    from decimal import Decimal
+
+    from billing import services
+    from billing.models import Payment
+
+    cast = make_cast()
+    built = world.build(cast)
+    assert built.invoice is not None
+    # The buyer paid 2,000.00 against October's 1,233.87; a debit note then asks 50.00 more.
+    services.payment_record(
+        actor=cast.moderator,
+        buyer=cast.buyer_org,
+        amount=Decimal("2000.00"),
+        currency="GBP",
+        received_on=date(2026, 11, 20),
+        reference="BANK-OVER-1",
+        invoice=built.invoice,
+    )
+    services.note_create(
+        actor=cast.moderator, invoice=built.invoice, kind="debit", amount=Decimal("50.00"), reason="Missed charge"
+    )
+    base = live_server.url
+
+    moderator = _page_for(browser, base, cast.moderator.email)
+    moderator.goto(base + "/billing/payments/")
+    moderator.get_by_role("link", name="766.13 GBP").click()
+    expect(moderator.get_by_role("heading", name="Payment BANK-OVER-1")).to_be_visible()
+    moderator.get_by_role("combobox", name="Invoice").select_option(value=str(built.invoice.pk))
+    moderator.get_by_label("Amount").fill("766.13")
+    moderator.get_by_role("button", name="Allocate").click()
+    expect(moderator.get_by_text(f"Only 50.00 GBP is due on {built.invoice.number}.")).to_be_visible()
+    _shot(moderator, "14-allocation-refused")
+    moderator.get_by_label("Amount").fill("")
+    moderator.get_by_role("button", name="Allocate").click()
+    expect(moderator.get_by_text(f"Allocated 50.00 to {built.invoice.number}")).to_be_visible()
+    _shot(moderator, "15-allocated")
+    assert Payment.objects.get(reference="BANK-OVER-1").unallocated == Decimal("716.13")
+    built.invoice.refresh_from_db()
+    assert built.invoice.status == Invoice.Status.PAID
+
+    # The carrier's October statement carries its share of the debit note; the ledger still reconciles.
+    carrier = _page_for(browser, base, cast.seller_admin.email)
+    carrier.goto(base + f"/billing/settlements/{built.settlement.pk}/")  # type: ignore[union-attr]
+    expect(carrier.get_by_role("heading", name="Credit and debit notes")).to_be_visible()
+    _shot(carrier, "16-settlement-with-note")
+    moderator.goto(base + "/billing/ledger/")
+    expect(moderator.get_by_text("The GBP ledger reconciles")).to_be_visible()
+    _shot(moderator, "17-ledger-checks")

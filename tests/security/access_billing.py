@@ -68,6 +68,30 @@ def _settlement_no_pdf(cast: Cast) -> dict[str, Any]:
     return {"pk": built.settlement.pk}
 
 
+def _payment(cast: Cast) -> dict[str, Any]:
+    """A payment with 766.13 unallocated and an open invoice to allocate it to (50.00 due after a debit note)."""
+    from datetime import date
+    from decimal import Decimal
+
+    from billing import services
+    from tests.billing import world
+
+    built = world.build(cast)
+    assert built.invoice is not None
+    payment = services.payment_record(
+        actor=cast.moderator,
+        buyer=cast.buyer_org,
+        amount=Decimal("2000.00"),
+        currency="GBP",
+        received_on=date(2026, 11, 20),
+        reference="ACCESS-1",
+    )
+    services.note_create(
+        actor=cast.moderator, invoice=built.invoice, kind="debit", amount=Decimal("50.00"), reason="Missed charge"
+    )
+    return {"pk": payment.pk}
+
+
 def _make_reseller(cast: Cast) -> None:
     from buyers.models import BuyerProfile
 
@@ -91,6 +115,10 @@ BILLING_TABLE: dict[str, Entry] = {
     "billing:payment_list": Entry(allow(*STAFF)),
     "billing:payment_create": Entry(MODERATOR_WRITES, method="POST", note="empty form: 400"),
     "billing:payment_import": Entry(MODERATOR_WRITES, method="POST", note="no file: 400"),
+    "billing:payment_detail": Entry(allow(*STAFF), kwargs=_payment),
+    "billing:payment_allocate": Entry(
+        MODERATOR_WRITES, kwargs=_payment, method="POST", note="empty form: the remainder goes to the oldest due"
+    ),
     "billing:ledger": Entry(allow(*STAFF)),
     # Contracts: every buyer and carrier lists its own; the detail only to its parties and staff.
     "billing:contract_list": Entry(SIGNED_IN),

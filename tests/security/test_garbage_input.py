@@ -129,6 +129,7 @@ HOSTS: dict[str, Callable[[dict[str, Any]], str]] = {
     "billing:commission_set": on("billing:commission_list"),
     "billing:payment_create": on("billing:payment_list"),
     "billing:payment_import": on("billing:payment_list"),
+    "billing:payment_allocate": on("billing:payment_detail", "pk"),
     "billing:note_create": on("billing:invoice_detail", "pk"),
     "billing:invoice_mark_posted": on("billing:invoice_detail", "pk"),
     "billing:usage_import_create": on("billing:usage_import_list"),
