@@ -72,6 +72,7 @@ rl AS (
     JOIN {contract} c ON c.id = r.contract_id
     LEFT JOIN {rfq} q ON q.id = c.rfq_id
     WHERE (c.start_date < %(end)s AND c.end_date > %(start)s) OR r.id IN (SELECT rate_line_id FROM usage)
+       OR r.id = ANY(%(c_line)s::bigint[])
 ),
 -- Graduated tiers: the base rate up to the first threshold, each tier's rate from its threshold to the next.
 tiers AS (
@@ -127,6 +128,14 @@ rated AS (
     ) rl
     -- A month billed before it ends has no true-up: its shortfall is not known yet.
     WHERE rl.used < rl.commitment AND %(month_over)s
+    UNION ALL
+    -- Charges of months finalised before the contract existed (services.catch_up_lines works them out).
+    SELECT {line}, CASE WHEN c.kind = 'one_time' THEN 1 ELSE 0 END, c.kind, c.description, c.quantity, c.unit,
+           c.unit_price, c.amount, 0
+    FROM unnest(%(c_line)s::bigint[], %(c_kind)s::text[], %(c_description)s::text[], %(c_quantity)s::numeric[],
+                %(c_unit)s::text[], %(c_price)s::numeric[], %(c_amount)s::numeric[])
+      AS c (rate_line_id, kind, description, quantity, unit, unit_price, amount)
+    JOIN rl ON rl.rate_line_id = c.rate_line_id
 ),
 lines AS (
     -- Each line's place on its invoice: by request, then rate line, kind and description.
@@ -207,8 +216,17 @@ def _sql(with_increments: bool) -> tuple[str, str, str]:
     return usage_sql, _BUYERS.format(**tables), _RUN.format(line=_LINE_COLUMNS, **tables)
 
 
-def rate_and_write(*, run_id: int, period: date, end: date, label: str, now: datetime) -> Drafts:
+# A line worked out in Python and written with the rest: rate line id, kind, description, quantity, unit, unit
+# price, amount.
+ExtraLine = tuple[int, str, str, Decimal, str, Decimal, Decimal]
+
+
+def rate_and_write(
+    *, run_id: int, period: date, end: date, label: str, now: datetime, extra: list[ExtraLine] | None = None
+) -> Drafts:
     """Rate `period` and write its drafts under bill run `run_id`, in the caller's transaction."""
+    extra = extra or []
+    extra_columns = list(zip(*extra, strict=True)) if extra else [()] * 7
     # Without increments to round to, the GROUP BY needs no join to the rate lines.
     with_increments = RateLine.objects.filter(increment__gt=0).exists()
     usage_sql, buyers_sql, run_sql = _sql(with_increments)
@@ -219,7 +237,7 @@ def rate_and_write(*, run_id: int, period: date, end: date, label: str, now: dat
         columns = list(zip(*totals_rows, strict=True)) if totals_rows else [(), (), (), ()]
         # Invoices take their ids in the order of their buyers' names as Python lower-cases and compares them
         # (the database's lower() follows its own locale: a final sigma or a dotted capital I sort elsewhere).
-        cursor.execute(buyers_sql, {"start": period, "end": end, "u_line": list(columns[0])})
+        cursor.execute(buyers_sql, {"start": period, "end": end, "u_line": list(columns[0]) + list(extra_columns[0])})
         buyers = dict(cursor.fetchall())
         params: dict[str, Any] = {
             "u_line": list(columns[0]),
@@ -234,6 +252,12 @@ def rate_and_write(*, run_id: int, period: date, end: date, label: str, now: dat
             "label": label,
             "now": now,
             "month_over": now.date() >= end,
+            **{
+                f"c_{name}": list(values)
+                for name, values in zip(
+                    ("line", "kind", "description", "quantity", "unit", "price", "amount"), extra_columns, strict=True
+                )
+            },
         }
         cursor.execute(run_sql, params)
         invoices, lines, totals, fingerprint = cursor.fetchone()

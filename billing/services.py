@@ -412,6 +412,73 @@ class DraftLine:
     record_count: int = 0
 
 
+def _next_month(month: date) -> date:
+    return date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+
+
+def catch_up_lines(period: date) -> list[DraftLine]:
+    """Charges of months finalised without the contract, billed on the first month that is still open.
+
+    A contract added after its first months were finalised (billed in advance, or an award that came late) would
+    otherwise never be charged for them. A contract that no issued invoice carries yet, whose first months are
+    finalised, gets for each of them its (prorated) recurring charge, and for its first month its one-time charge,
+    on the bill of the first month from its start that is not finalised: that month, and no other, since once it
+    is issued the contract is on an issued invoice. Commitment true-ups of those months are not billed (as for
+    months billed in advance). Usually there is no such contract: a query or two.
+    """
+    finalized = set(BillRun.objects.filter(status=BillRun.Status.FINALIZED).values_list("period", flat=True))
+    if not finalized:
+        return []
+    issued = InvoiceLine.objects.filter(contract_id=models.OuterRef("pk")).exclude(invoice__status=Invoice.Status.DRAFT)
+    never_issued = Contract.objects.filter(start_date__lt=period, start_date__gte=min(finalized)).filter(
+        ~models.Exists(issued)
+    )
+    rate_lines: dict[int, LineTerms] = {}
+    contracts: dict[int, ContractTerms] = {}
+    _load_lines(RateLine.objects.filter(contract__in=never_issued).order_by("pk"), rate_lines, contracts)
+    lines: list[DraftLine] = []
+    for rl in rate_lines.values():
+        contract = rl.contract
+        first = date(contract.start_date.year, contract.start_date.month, 1)
+        missed, month = [], first
+        while month < period and month in finalized:
+            missed.append(month)
+            month = _next_month(month)
+        if not missed or month != period:
+            continue  # nothing missed, or the catch-up belongs to an earlier open month's bill
+        for when in missed:
+            days = active_days(contract, when)
+            if days[0] and rl.monthly_charge:
+                fraction = Decimal(days[0]) / Decimal(days[1])
+                prorated = "" if fraction == 1 else f", prorated {fraction * 100:.1f}% of the month"
+                lines.append(
+                    DraftLine(
+                        contract,
+                        rl,
+                        InvoiceLine.Kind.RECURRING,
+                        f"{rl.description}, {period_label(when)} (billed late{prorated})",
+                        fraction,
+                        "month",
+                        rl.monthly_charge,
+                        prorate(rl.monthly_charge, days),
+                    )
+                )
+            if when == first and rl.one_time_charge:
+                lines.append(
+                    DraftLine(
+                        contract,
+                        rl,
+                        InvoiceLine.Kind.ONE_TIME,
+                        f"{rl.description}: installation ({period_label(when)}, billed late)",
+                        Decimal(1),
+                        "",
+                        rl.one_time_charge,
+                        round_money(rl.one_time_charge),
+                    )
+                )
+    return lines
+
+
 def month_is_over(end: date) -> bool:
     """A month's commitment shortfall is known only once it has ended: a month billed in advance has no true-up."""
     return timezone.now().date() >= end
@@ -524,7 +591,7 @@ def _lines_for_period(period: date) -> tuple[list[DraftLine], int]:
                         commitment - usage_amount,
                     )
                 )
-    return lines, records
+    return lines + catch_up_lines(period), records
 
 
 def bulk_insert(model: type[models.Model], rows: list[dict[str, Any]]) -> list[int]:
@@ -650,8 +717,12 @@ def _write_drafts(run: BillRun, period: date, *, report: bool = True) -> rating.
     Invoice.objects.filter(bill_run=run).delete()
     if connection.vendor == "postgresql":
         start, end = month_bounds(period)
+        extra = [
+            (dl.rate_line.pk, dl.kind, dl.description, dl.quantity, dl.unit, dl.unit_price, dl.amount)
+            for dl in catch_up_lines(period)
+        ]
         return rating.rate_and_write(
-            run_id=run.pk, period=start, end=end, label=period_label(period), now=timezone.now()
+            run_id=run.pk, period=start, end=end, label=period_label(period), now=timezone.now(), extra=extra
         )
     return _rate_in_python(run, period, report=report)
 
