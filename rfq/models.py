@@ -304,16 +304,9 @@ class Bid(models.Model):
         return f"Bid by {self.carrier} on {self.rfq.reference}"
 
 
-class BidLine(models.Model):
-    """The carrier's price for one request line."""
+class UsageTerms(models.Model):
+    """Usage terms of a priced line, as billing.RateLine and RateTier keep them; only with a usage rate."""
 
-    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="lines")
-    rfq_line = models.ForeignKey(RfqLine, on_delete=models.CASCADE, related_name="bid_lines")
-    monthly_charge = models.DecimalField(max_digits=14, decimal_places=2)
-    one_time_charge = models.DecimalField(max_digits=14, decimal_places=2, default=0)
-    usage_rate = models.DecimalField(max_digits=14, decimal_places=6, null=True, blank=True)
-    usage_unit = models.CharField(max_length=20, blank=True)
-    # Usage terms, as billing.RateLine and RateTier keep them; only with a usage rate.
     minimum_commitment = models.DecimalField(
         max_digits=14, decimal_places=2, null=True, blank=True, help_text="Minimum usage charge a month."
     )
@@ -330,6 +323,20 @@ class BidLine(models.Model):
         validators=[validate_tiers_json],
         help_text='Graduated volume tiers: [{"threshold": "1000", "rate": "0.015"}], thresholds increasing.',
     )
+
+    class Meta:
+        abstract = True
+
+
+class BidLine(UsageTerms):
+    """The carrier's price for one request line."""
+
+    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="lines")
+    rfq_line = models.ForeignKey(RfqLine, on_delete=models.CASCADE, related_name="bid_lines")
+    monthly_charge = models.DecimalField(max_digits=14, decimal_places=2)
+    one_time_charge = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    usage_rate = models.DecimalField(max_digits=14, decimal_places=6, null=True, blank=True)
+    usage_unit = models.CharField(max_length=20, blank=True)
     term_months = models.PositiveSmallIntegerField()
     install_days = models.PositiveSmallIntegerField()
     compliance = models.JSONField(default=dict, blank=True, help_text="Feature name -> complies (bool).")
@@ -467,7 +474,7 @@ class Award(models.Model):
         return f"{self.rfq.reference}: {self.buyer} -> {self.carrier}"
 
 
-class AwardLine(models.Model):
+class AwardLine(UsageTerms):
     award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="lines")
     rfq_line = models.OneToOneField(RfqLine, on_delete=models.PROTECT, related_name="award_line")
     site = models.ForeignKey("buyers.Site", on_delete=models.PROTECT, related_name="+")
@@ -477,23 +484,6 @@ class AwardLine(models.Model):
     one_time_charge = models.DecimalField(max_digits=14, decimal_places=2)
     usage_rate = models.DecimalField(max_digits=14, decimal_places=6, null=True, blank=True)
     usage_unit = models.CharField(max_length=20, blank=True)
-    # Usage terms, as billing.RateLine and RateTier keep them; only with a usage rate.
-    minimum_commitment = models.DecimalField(
-        max_digits=14, decimal_places=2, null=True, blank=True, help_text="Minimum usage charge a month."
-    )
-    increment = models.DecimalField(
-        max_digits=12,
-        decimal_places=4,
-        null=True,
-        blank=True,
-        help_text="Each usage record is rounded up to a multiple of this, in the usage unit.",
-    )
-    tiers = models.JSONField(
-        default=list,
-        blank=True,
-        validators=[validate_tiers_json],
-        help_text='Graduated volume tiers: [{"threshold": "1000", "rate": "0.015"}], thresholds increasing.',
-    )
     term_months = models.PositiveSmallIntegerField()
     install_days = models.PositiveSmallIntegerField()
 
