@@ -14,6 +14,7 @@ from django.db.models import Avg, Count, Max, Min, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
+from billing import locks
 from billing.models import Contract, Invoice, InvoiceLine, Meter, RateLine, Settlement, UsageImport, UsageRecord
 from billing.money import round_money
 from marketplace.models import Organization, User
@@ -321,8 +322,6 @@ def bill_run_progress(period: date) -> dict[str, Any]:
 
 
 def _run_is_alive(period: date, progress: dict[str, Any], now: float) -> bool:
-    from billing.services import RUN_LOCK
-
     if connection.vendor != "postgresql":
         return bool(progress.get("at", now) >= now - RUN_PATIENCE)
     with connection.cursor() as cursor:
@@ -331,7 +330,7 @@ def _run_is_alive(period: date, progress: dict[str, Any], now: float) -> bool:
             " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
             # Exclusive: imports hold the period shared while they commit, and are not a run.
             " AND classid = %s AND objid = %s AND objsubid = 2 AND mode = 'ExclusiveLock')",
-            [RUN_LOCK, period.year * 100 + period.month],
+            [locks.RUN_LOCK, locks.period_key(period)],
         )
         return bool(cursor.fetchone()[0])
 
