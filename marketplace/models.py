@@ -67,8 +67,13 @@ def guardian_anonymous_user(user_model: type[User]) -> User:
 
 
 def _new_alias() -> str:
+    """Six random characters no organisation has yet (32^6 of them): creating one never trips the unique key."""
     alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-    return "".join(secrets.choice(alphabet) for _ in range(4))
+    for _ in range(20):
+        alias = "".join(secrets.choice(alphabet) for _ in range(6))
+        if not Organization.objects.filter(alias=alias).exists():
+            break
+    return alias
 
 
 class Organization(models.Model):

@@ -98,3 +98,17 @@ def test_landing_explains_both_sides() -> None:
     content = Client().get("/").content.decode()
     assert "For buyers" in content and "For carriers" in content
     assert "cdn" not in content.lower()
+
+
+@pytest.mark.django_db
+def test_a_new_organisation_never_draws_an_alias_already_taken(monkeypatch) -> None:
+    import itertools
+
+    from marketplace import models as marketplace_models
+    from tests.factories import OrganizationFactory
+
+    OrganizationFactory(alias="AAAAAA")
+    # The dice come up with the taken alias first, then a free one.
+    draws = itertools.chain(["A"] * 6, itertools.repeat("B"))
+    monkeypatch.setattr(marketplace_models.secrets, "choice", lambda alphabet: next(draws))
+    assert OrganizationFactory().alias == "BBBBBB"
